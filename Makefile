@@ -1,0 +1,93 @@
+# coexec build. `make` builds the library and checks the wrapper; `make check`
+# runs every test; `make demo` runs the demo server under coexec.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+           -fno-strict-aliasing -DCOEXEC_VERSION='"$(VERSION)"' -I.
+LIBFLAGS = -fPIC -fvisibility=hidden -ftls-model=initial-exec
+
+B := build
+
+SCHED_SRC   := $(wildcard sched/*.c) sched/arch/x86_64/switch.S
+PRELOAD_SRC := $(wildcard preload/*.c)
+SHIM_SRC    := $(wildcard shim/*.c)
+LIB_SRC     := $(SCHED_SRC) $(PRELOAD_SRC) $(SHIM_SRC)
+LIB_OBJ     := $(patsubst %,$(B)/obj/%.o,$(LIB_SRC))
+HEADERS     := $(wildcard sched/*.h preload/*.h shim/*.h preload/*.def)
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+PROG_SRC  := $(wildcard tests/progs/*.c)
+PROG_BIN  := $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROG_SRC))
+PROGXX_SRC := $(wildcard tests/progs/*.cc)
+PROGXX_BIN := $(patsubst tests/progs/%.cc,$(B)/progs/%,$(PROGXX_SRC))
+
+.PHONY: all lib progs unit check test demo bench install uninstall clean
+
+all: lib progs
+
+lib: $(B)/libcoexec.so
+
+$(B)/obj/%.c.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBFLAGS) -c -o $@ $<
+
+$(B)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIBFLAGS) -c -o $@ $<
+
+$(B)/libcoexec.so: $(LIB_OBJ) preload/exports.map
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=preload/exports.map \
+	    -Wl,-z,now -Wl,-z,relro -ldl -lpthread
+
+# Unit tests link the runtime objects directly, without preloading.
+SCHED_OBJ := $(patsubst %,$(B)/obj/%.o,$(SCHED_SRC)) $(B)/obj/preload/log.c.o $(B)/obj/preload/config.c.o
+$(B)/unit/%: tests/unit/%.c $(SCHED_OBJ) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(SCHED_OBJ) -lpthread -ldl
+
+$(B)/progs/%: tests/progs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lpthread
+
+$(B)/progs/%: tests/progs/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -std=c++17 -Wall -o $@ $< -lpthread
+
+progs: $(PROG_BIN) $(PROGXX_BIN)
+unit: $(UNIT_BIN)
+
+check test: lib progs unit
+	tests/run
+
+demo: lib progs
+	scripts/demo
+
+bench: lib progs
+	tests/bench/run
+
+install: lib
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/coexec \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(B)/libcoexec.so $(DESTDIR)$(LIBDIR)/coexec/libcoexec.so
+	sed 's|@LIBRARY@|$(LIBDIR)/coexec/libcoexec.so|' scripts/coexec \
+	    > $(DESTDIR)$(BINDIR)/coexec
+	chmod 755 $(DESTDIR)$(BINDIR)/coexec
+	install -m 644 man/coexec.1 $(DESTDIR)$(MANDIR)/man1/coexec.1
+	install -m 644 man/coexec.7 $(DESTDIR)$(MANDIR)/man7/coexec.7
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/coexec $(DESTDIR)$(LIBDIR)/coexec/libcoexec.so \
+	    $(DESTDIR)$(MANDIR)/man1/coexec.1 $(DESTDIR)$(MANDIR)/man7/coexec.7
+	-rmdir $(DESTDIR)$(LIBDIR)/coexec
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,91 @@
+/* Configuration from COEXEC_* variables; see config.h and coexec.7. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/config.h"
+#include "preload/log.h"
+
+struct coexec_config coexec_config;
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} categories[] = {
+	{ "sched", LOG_SCHED }, { "net", LOG_NET },   { "dns", LOG_DNS },
+	{ "sync", LOG_SYNC },   { "pool", LOG_POOL }, { "proc", LOG_PROC },
+	{ "signal", LOG_SIGNAL }, { "all", LOG_ALL }, { "1", LOG_ALL },
+};
+
+int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen)
+{
+	*mask = 0;
+	if (!*s || !strcmp(s, "0"))
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		unsigned bit = 0;
+		for (size_t i = 0; i < sizeof categories / sizeof categories[0]; i++)
+			if (strlen(categories[i].name) == n && !strncmp(s, categories[i].name, n))
+				bit = categories[i].bit;
+		if (!bit && n) {
+			size_t m = n < badlen - 1 ? n : badlen - 1;
+			memcpy(bad, s, m);
+			bad[m] = 0;
+			return -1;
+		}
+		*mask |= bit;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+int config_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end || v < 16384 || v > (1ULL << 30))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int config_parse_bool(const char *s, int *out)
+{
+	if (!strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true"))
+		*out = 1;
+	else if (!strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "false") || !*s)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+void config_read(void)
+{
+	const char *v;
+	char bad[32];
+
+	if ((v = getenv("COEXEC_DEBUG"))) {
+		if (config_parse_debug(v, &coexec_config.debug, bad, sizeof bad) < 0) {
+			coexec_say("COEXEC_DEBUG: unknown category '%s' (known: sched,net,dns,sync,pool,proc,signal,all); debug log off", bad);
+			coexec_config.debug = 0;
+		}
+	}
+	if ((v = getenv("COEXEC_LOG_FILE")) && *v)
+		coexec_config.log_file = v;
+	if ((v = getenv("COEXEC_STATS")) && config_parse_bool(v, &coexec_config.stats) < 0)
+		coexec_say("COEXEC_STATS: '%s' is not 0 or 1; statistics off", v);
+	if ((v = getenv("COEXEC_STACK_SIZE")) &&
+	    config_parse_size(v, &coexec_config.stack_size) < 0) {
+		coexec_say("COEXEC_STACK_SIZE: '%s' is not a size between 16k and 1G (digits, k or M suffix); using the native default", v);
+		coexec_config.stack_size = 0;
+	}
+}

@@ -1,0 +1,24 @@
+/* Configuration, read once from the environment at start-up. A bad value is
+ * named in a one-line message and the default is used instead. */
+#ifndef COEXEC_PRELOAD_CONFIG_H
+#define COEXEC_PRELOAD_CONFIG_H
+
+#include <stddef.h>
+
+struct coexec_config {
+	unsigned debug;         /* LOG_* mask (COEXEC_DEBUG) */
+	const char *log_file;   /* COEXEC_LOG_FILE, or NULL for stderr */
+	int stats;              /* COEXEC_STATS */
+	size_t stack_size;      /* COEXEC_STACK_SIZE; 0 = native default */
+};
+
+extern struct coexec_config coexec_config;
+
+void config_read(void);
+
+/* Parsers, shared with the unit tests. Return 0 or -1 (bad value). */
+int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen);
+int config_parse_size(const char *s, size_t *out);
+int config_parse_bool(const char *s, int *out);
+
+#endif

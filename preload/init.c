@@ -1,0 +1,77 @@
+/* The library's entry: resolve the real functions, read the configuration,
+ * open the log, and adopt the main thread as worker 0 with main() as its
+ * first coroutine. Also the process-level hooks: exit when the last thread
+ * ends (after main called pthread_exit), statistics at exit, and a fresh
+ * runtime in a forked child. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/real.h"
+#include "sched/netpoll.h"
+#include "sched/sys.h"
+#include "sched/worker.h"
+
+void coexec_log_start(void);
+void coexec_stats_print(void);
+
+static void last_exit(void)
+{
+	LOG(LOG_SCHED, "last thread ended: exit(0)");
+	exit(0);
+}
+
+static void open_log(void)
+{
+	const char *path = coexec_config.log_file;
+	if (!path)
+		return;
+	long fd = SYS4(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		coexec_say("COEXEC_LOG_FILE: cannot open '%s' (%s); logging to stderr", path,
+			   strerror((int)-fd));
+		return;
+	}
+	coexec_log_fd = fd_hide(fd);
+}
+
+/* In a forked child only the thread that called fork exists: it keeps its
+ * coroutine, the others are gone, like the other threads of a native fork. */
+static void atfork_child(void)
+{
+	struct worker *w = worker_self();
+	if (!w)
+		return;
+	struct co *self = w->cur;
+	w->run_head = w->run_tail = NULL;
+	w->ntimers = 0;
+	w->reap = NULL;
+	w->remote_head = NULL;
+	w->remote_pending = 0;
+	w->remote_lock = 0;
+	w->nlive = 1;
+	co_live_total = 1;
+	self->joiner = NULL;
+	netpoll_atfork_child();
+	LOG(LOG_PROC, "fork: child %d keeps co%u", (int)sys_getpid(), self->id);
+}
+
+__attribute__((constructor(101))) static void coexec_init(void)
+{
+	real_resolve();
+	config_read();
+	coexec_log_mask = coexec_config.debug;
+	coexec_log_start();
+	open_log();
+	if (!worker_adopt(0)) {
+		coexec_say("out of memory at start-up; running natively");
+		return;
+	}
+	co_on_last_exit = last_exit;
+	pthread_atfork(NULL, NULL, atfork_child);
+	if (coexec_config.stats)
+		atexit(coexec_stats_print);
+	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0", COEXEC_VERSION);
+}

@@ -1,0 +1,35 @@
+/* Resolving the real functions behind our hooks; see real.h. dlsym does not
+ * allocate on success, so this is safe under a preloaded malloc. A missing
+ * symbol, or one that resolves to ourselves, is fatal: calling it would
+ * recurse or crash later, far from the cause. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "preload/log.h"
+#include "preload/real.h"
+
+struct coexec_real real;
+int real_ready;
+
+static void *find(const char *name, void *ours)
+{
+	void *p = dlsym(RTLD_NEXT, name);
+	if (!p || p == ours) {
+		coexec_say("cannot resolve %s", name);
+		abort();
+	}
+	return p;
+}
+
+void real_resolve(void)
+{
+	if (__atomic_load_n(&real_ready, __ATOMIC_ACQUIRE))
+		return;
+	/* Several threads may race here before the constructor; each writes
+	 * the same values. */
+#define REAL(ret, name, args) real.name = (ret(*) args)find(#name, (void *)name);
+#include "preload/real.def"
+#undef REAL
+	__atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
+}

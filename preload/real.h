@@ -1,0 +1,34 @@
+/* The table of real (next in lookup order) definitions of the functions we
+ * interpose; see real.def. REAL_FN(name) resolves the table on first use,
+ * so hooks work even when another library calls them from its constructor
+ * before ours has run. */
+#ifndef COEXEC_PRELOAD_REAL_H
+#define COEXEC_PRELOAD_REAL_H
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+struct coexec_real {
+#define REAL(ret, name, args) ret(*name) args;
+#include "preload/real.def"
+#undef REAL
+};
+
+extern struct coexec_real real;
+extern int real_ready;
+void real_resolve(void);
+
+#define REAL_FN(name) \
+	(*(__builtin_expect(real_ready, 1) ? (void)0 : real_resolve(), real.name))
+
+#endif

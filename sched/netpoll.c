@@ -1,0 +1,334 @@
+/* The netpoller on epoll and the descriptor table; see netpoll.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "preload/log.h"
+#include "sched/netpoll.h"
+#include "sched/sys.h"
+
+#define CHUNK_BITS 10
+#define CHUNK (1 << CHUNK_BITS)
+#define NCHUNKS 16384             /* 16M descriptors; beyond: pass-through */
+#define KICK_DATA UINT64_MAX
+
+static struct fdent *chunks[NCHUNKS];
+static int epfd = -1;
+static int kickfd = -1;
+static int runtime_fds[8];
+static int nruntime_fds;
+
+struct fdent *fd_get(int fd)
+{
+	if (fd < 0 || (unsigned)fd >= (unsigned)NCHUNKS * CHUNK)
+		return NULL;
+	struct fdent *c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!c, 0)) {
+		c = calloc(CHUNK, sizeof *c);
+		if (!c)
+			return NULL;
+		for (int i = 0; i < CHUNK; i++)
+			c[i].user_nb = -1;
+		struct fdent *prev = NULL;
+		if (!__atomic_compare_exchange_n(&chunks[fd >> CHUNK_BITS], &prev, c, 0,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			free(c);
+			c = prev;
+		}
+	}
+	return &c[fd & (CHUNK - 1)];
+}
+
+static void wake_all(struct fdent *e)
+{
+	for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
+		co_wake(wt->co);
+}
+
+static void reset(struct fdent *e)
+{
+	wake_all(e);
+	uint32_t gen = e->gen + 1;
+	struct fdwaiter *ws = e->waiters;
+	memset(e, 0, sizeof *e);
+	e->gen = gen;
+	e->user_nb = -1;
+	/* Woken waiters unlink themselves from this list; keep it reachable
+	 * until they have. */
+	e->waiters = ws;
+}
+
+struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb)
+{
+	struct fdent *e = fd_get(fd);
+	if (!e)
+		return NULL;
+	reset(e);
+	e->kind = kind;
+	e->user_nb = user_nb;
+	e->timeo_known = 1;   /* a new socket has no timeouts */
+	return e;
+}
+
+void fd_forget(int fd)
+{
+	struct fdent *e = fd_get(fd);
+	if (e && (e->kind != FD_UNKNOWN || e->waiters || e->armed)) {
+		LOG(LOG_NET, "fd %d forget", fd);
+		reset(e);
+	}
+}
+
+void fd_dup(int oldfd, int newfd)
+{
+	struct fdent *o = fd_get(oldfd), *n = fd_get(newfd);
+	if (!n)
+		return;
+	reset(n);
+	if (!o)
+		return;
+	n->kind = o->kind;
+	n->user_nb = o->user_nb;
+	n->shadow_nb = o->shadow_nb;
+	n->timeo_known = o->timeo_known;
+	n->socktype = o->socktype;
+	n->rcvtimeo = o->rcvtimeo;
+	n->sndtimeo = o->sndtimeo;
+	n->unpollable = o->unpollable;
+	n->nowait_bad = o->nowait_bad;
+}
+
+void fd_classify(int fd, struct fdent *e)
+{
+	struct stat st;
+	long r = SYS(SYS_fstat, fd, &st, 0);
+
+	if (r < 0) {
+		e->kind = FD_UNKNOWN;
+		return;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		int type = 0;
+		socklen_t len = sizeof type;
+		e->kind = FD_SOCK;
+		if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len, 0) == 0)
+			e->socktype = type;
+	} else if (S_ISFIFO(st.st_mode)) {
+		e->kind = FD_PIPE;
+	} else if (S_ISCHR(st.st_mode)) {
+		e->kind = FD_CHR;
+	} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
+		e->kind = FD_REG;
+		e->unpollable = 1;
+	} else {
+		e->kind = FD_OTHER;
+	}
+	long fl = sys_fcntl(fd, F_GETFL, 0);
+	e->user_nb = fl >= 0 ? !!(fl & O_NONBLOCK) : 0;
+	LOG(LOG_NET, "fd %d classified kind=%d nonblock=%d", fd, e->kind, e->user_nb);
+}
+
+int fd_is_runtime(int fd)
+{
+	for (int i = 0; i < nruntime_fds; i++)
+		if (runtime_fds[i] == fd)
+			return 1;
+	return 0;
+}
+
+int fd_hide(int fd)
+{
+	struct rlimit rl;
+	long base = 1000;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		base = rl.rlim_cur > 128 ? (long)rl.rlim_cur - 64 : 64;
+	if (base > 1 << 20)
+		base = 1 << 20;
+	long nfd = sys_fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		nfd = sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd >= 0) {
+		sys_close(fd);
+		fd = nfd;
+	}
+	if (nruntime_fds < (int)(sizeof runtime_fds / sizeof runtime_fds[0]))
+		runtime_fds[nruntime_fds++] = fd;
+	return fd;
+}
+
+int netpoll_init(void)
+{
+	if (epfd >= 0)
+		return 0;
+	long fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return fd;
+	epfd = fd_hide(fd);
+	fd = SYS(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	kickfd = fd_hide(fd);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
+	long r = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, kickfd, &ev);
+	LOG(LOG_SCHED, "netpoll up: epoll fd %d, kick fd %d", epfd, kickfd);
+	return r < 0 ? r : 0;
+}
+
+void netpoll_atfork_child(void)
+{
+	for (int i = 0; i < nruntime_fds; i++)
+		sys_close(runtime_fds[i]);
+	nruntime_fds = 0;
+	epfd = kickfd = -1;
+	/* The child's descriptors are the parent's, with the parent's
+	 * knowledge of them; only the registrations are gone. */
+	for (int c = 0; c < NCHUNKS; c++) {
+		if (!chunks[c])
+			continue;
+		for (int i = 0; i < CHUNK; i++) {
+			chunks[c][i].armed = 0;
+			chunks[c][i].waiters = NULL;
+		}
+	}
+}
+
+int fd_arm(int fd, struct fdent *e)
+{
+	if (e->armed)
+		return 0;
+	if (e->unpollable)
+		return -EPERM;
+	int r = netpoll_init();
+	if (r < 0)
+		return r;
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32,
+	};
+	long rc = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
+	if (rc == -EEXIST) /* same file, same number, registered under an old generation */
+		rc = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, fd, &ev);
+	if (rc < 0) {
+		if (rc == -EPERM)
+			e->unpollable = 1;
+		LOG(LOG_NET, "fd %d cannot be polled (error %ld)", fd, -rc);
+		return rc;
+	}
+	e->armed = 1;
+	LOG(LOG_NET, "fd %d registered", fd);
+	return 0;
+}
+
+void fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
+{
+	wt->prev = NULL;
+	wt->next = e->waiters;
+	if (e->waiters)
+		e->waiters->prev = wt;
+	e->waiters = wt;
+}
+
+void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
+{
+	if (wt->prev)
+		wt->prev->next = wt->next;
+	else if (e->waiters == wt)
+		e->waiters = wt->next;
+	if (wt->next)
+		wt->next->prev = wt->prev;
+	wt->prev = wt->next = NULL;
+}
+
+int fd_wait(int fd, struct fdent *e, unsigned events, int64_t deadline, enum park_reason why)
+{
+	int r = fd_arm(fd, e);
+	if (r < 0)
+		return r;
+	uint32_t gen = e->gen;
+	struct fdwaiter wt = { .co = co_self(), .events = events };
+	fd_waiter_add(e, &wt);
+	r = co_park(why, deadline);
+	fd_waiter_del(e, &wt);
+	if (e->gen != gen)
+		return -EBADF;
+	return r;
+}
+
+void netpoll_kick(void)
+{
+	uint64_t one = 1;
+	if (kickfd >= 0)
+		sys_write(kickfd, &one, sizeof one);
+}
+
+int netpoll_wait(struct worker *w, int64_t timeout_ns)
+{
+	struct epoll_event evs[128];
+	long n;
+
+	if (epfd < 0 && netpoll_init() < 0)
+		return -1;
+	w->stats.polls++;
+	if (timeout_ns < 0) {
+		n = SYS6(SYS_epoll_pwait, epfd, evs, 128, -1, 0, 8);
+	} else {
+		struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+		n = SYS6(SYS_epoll_pwait2, epfd, evs, 128, &ts, 0, 8);
+		if (n == -ENOSYS)
+			n = SYS6(SYS_epoll_pwait, epfd, evs, 128,
+				 (timeout_ns + 999999) / 1000000, 0, 8);
+	}
+	for (long i = 0; i < n; i++) {
+		uint64_t d = evs[i].data.u64;
+		if (d == KICK_DATA) {
+			uint64_t v;
+			sys_read(kickfd, &v, sizeof v);
+			continue;
+		}
+		int fd = (int)(uint32_t)d;
+		struct fdent *e = fd_get(fd);
+		if (!e || e->gen != (uint32_t)(d >> 32))
+			continue;
+		unsigned ev = evs[i].events;
+		unsigned want = 0;
+		if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLPRI))
+			want |= EPOLLIN;
+		if (ev & EPOLLOUT)
+			want |= EPOLLOUT;
+		if (ev & (EPOLLERR | EPOLLHUP))
+			want |= EPOLLIN | EPOLLOUT;
+		for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
+			if (wt->events & want)
+				co_wake(wt->co);
+	}
+	return n < 0 ? (int)n : (int)n;
+}
+
+void fd_evict_runtime(int fd)
+{
+	for (int i = 0; i < nruntime_fds; i++) {
+		if (runtime_fds[i] != fd)
+			continue;
+		long nfd = sys_fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+		if (nfd < 0)
+			return;
+		runtime_fds[i] = nfd;
+		if (fd == epfd) {
+			epfd = nfd;
+		} else if (fd == kickfd) {
+			kickfd = nfd;
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
+			SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, kickfd, &ev);
+		}
+		sys_close(fd);
+		LOG(LOG_SCHED, "runtime fd %d moved to %ld: the program wants the number", fd, nfd);
+		return;
+	}
+}

@@ -1,0 +1,145 @@
+/* Coroutines and the workers that run them.
+ *
+ * A worker is a kernel thread running coroutines one at a time. Worker 0 is
+ * the program's main thread and main() is its first coroutine, on the
+ * original stack. A coroutine stays on the worker where it started (glibc
+ * reaches errno and __thread variables through the thread pointer).
+ *
+ * There is no scheduler context: co_park() picks the next runnable
+ * coroutine and switches straight to it; when nothing is runnable the parking
+ * coroutine itself waits in the poller, on its own stack, until a descriptor,
+ * a timer or a remote wake makes something runnable.
+ *
+ * The wait protocol, used by every blocking operation:
+ *   1. make the coroutine findable by whoever will wake it (a descriptor
+ *      waiter list, a join, ...);
+ *   2. co_park(reason, deadline): returns 0 once co_wake() was called, or
+ *      -ETIMEDOUT if the deadline (CLOCK_MONOTONIC ns, or -1) passed first;
+ *   3. undo step 1.
+ * co_wake() on a coroutine that is not parked does nothing, so any number of
+ * wakers may race. */
+#ifndef COEXEC_SCHED_WORKER_H
+#define COEXEC_SCHED_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "sched/stack.h"
+#include "sched/switch.h"
+
+enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
+
+enum park_reason {
+	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
+	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK__COUNT
+};
+extern const char *const park_reason_name[PARK__COUNT];
+
+#define CO_MAGIC 0xc0e8ec01u
+
+struct worker;
+
+struct co {
+	struct co_ctx ctx;
+	uint32_t magic;
+	uint32_t id;
+	uintptr_t key;            /* own address ^ a constant: see co_lookup */
+	struct worker *w;
+	struct co *next;          /* run queue link */
+	enum co_state state;
+	enum park_reason reason;
+	int saved_errno;
+	int timed_out;
+	int64_t deadline;         /* timer heap key, CLOCK_MONOTONIC ns */
+	int heap_idx;             /* position in the timer heap, -1 if none */
+
+	void *(*fn)(void *);
+	void *arg;
+	void *retval;
+	struct stack stack;
+	int detached;
+	int exited;               /* finished; retval valid */
+	struct co *joiner;        /* coroutine waiting in pthread_join */
+	pthread_t native;         /* for main(): its real pthread_t */
+	char name[16];
+};
+
+struct worker {
+	int id;
+	struct co *cur;
+	struct co *main_co;       /* the coroutine on the thread's own stack */
+	struct co *run_head, *run_tail;
+	struct co *reap;          /* dead coroutine whose stack is to be freed */
+	struct co **timers;       /* min-heap on deadline */
+	int ntimers, timers_cap;
+	struct stack_cache stacks;
+	int nlive;                /* coroutines on this worker not yet exited */
+	int in_poll;              /* inside the poller's wait */
+	int remote_lock;          /* spin lock: wakes from other threads */
+	struct co *remote_head;
+	int remote_pending;
+	struct {
+		unsigned long long created, switches, parks[PARK__COUNT], polls;
+		unsigned peak_live;
+	} stats;
+};
+
+/* The worker this kernel thread runs, or NULL for threads that are not
+ * workers (pass-through). */
+extern __thread struct worker *worker_tls;
+static inline struct worker *worker_self(void) { return worker_tls; }
+
+/* The running coroutine, or NULL when the caller is not a coroutine. */
+static inline struct co *co_self(void)
+{
+	struct worker *w = worker_tls;
+	return w ? w->cur : NULL;
+}
+
+/* Adopt the calling thread as a worker; its current flow becomes the
+ * worker's first coroutine. Returns the worker or NULL (out of memory). */
+struct worker *worker_adopt(int id);
+
+/* Monotonic clock in nanoseconds. */
+int64_t now_ns(void);
+
+/* Create a coroutine that runs fn(arg); it starts on the caller's worker.
+ * stack_size 0 means the default. user_stack/user_size: a stack supplied by
+ * the program. Returns 0 or -errno. */
+int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size,
+	      void *user_stack, size_t user_size, int detached);
+
+/* End the running coroutine with retval. Never returns. */
+void co_exit(void *retval) __attribute__((noreturn));
+
+/* See the wait protocol above. */
+int co_park(enum park_reason why, int64_t deadline);
+void co_wake(struct co *co);
+
+/* Let every other runnable coroutine run once. */
+void co_yield(void);
+
+/* Is this address one of our live coroutines? */
+struct co *co_lookup(pthread_t t);
+
+/* Release a joined/detached dead coroutine's object. */
+void co_destroy(struct co *co);
+
+/* True when the running coroutine is the only one its worker has and no
+ * one else could wake another: a blocking call may then block for real. */
+static inline int co_alone(struct worker *w) { return w->nlive == 1 && !w->remote_pending; }
+
+/* Total live coroutines in the process (all workers). */
+extern int co_live_total;
+
+/* Hooks the owner of the runtime (preload/) sets. */
+extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */
+
+/* Timers (timer.c). */
+void timer_add(struct worker *w, struct co *co);
+void timer_del(struct worker *w, struct co *co);
+/* Wake every coroutine whose deadline has passed; returns the ns until the
+ * next deadline, or -1 if none. */
+int64_t timer_run(struct worker *w, int64_t now);
+
+#endif

@@ -1,0 +1,189 @@
+/* Socket creation, accept and connect. The table learns each socket's type
+ * and blocking mode where it is born, so later calls need no system call to
+ * decide. accept and connect cannot pass MSG_DONTWAIT:
+ *  - accept: the listening description is made non-blocking once (the
+ *    program's view, F_GETFL and FIONBIO, stays what it set; exec restores
+ *    the flag), then accept parks on EAGAIN;
+ *  - connect: the description is non-blocking only across the connect call
+ *    itself; the coroutine then parks until the handshake ends, bounded by
+ *    SO_SNDTIMEO like the native call. */
+#include <fcntl.h>
+#include <poll.h>
+
+#include "shim/shim.h"
+#include "sched/sys.h"
+
+EXPORT int socket(int domain, int type, int proto)
+{
+	int fd = REAL_FN(socket)(domain, type, proto);
+	if (fd >= 0) {
+		struct fdent *e = fd_new(fd, FD_SOCK, !!(type & SOCK_NONBLOCK));
+		if (e)
+			e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	}
+	return fd;
+}
+
+EXPORT int socketpair(int domain, int type, int proto, int sv[2])
+{
+	int r = REAL_FN(socketpair)(domain, type, proto, sv);
+	if (r == 0) {
+		for (int i = 0; i < 2; i++) {
+			struct fdent *e = fd_new(sv[i], FD_SOCK, !!(type & SOCK_NONBLOCK));
+			if (e)
+				e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+		}
+	}
+	return r;
+}
+
+static void born_accepted(int fd, struct fdent *l, int flags)
+{
+	struct fdent *e = fd_new(fd, FD_SOCK, !!(flags & SOCK_NONBLOCK));
+	if (!e)
+		return;
+	/* Linux copies the listener's socket options, timeouts included. */
+	e->socktype = l ? l->socktype : 0;
+	if (l && l->timeo_known) {
+		e->rcvtimeo = l->rcvtimeo;
+		e->sndtimeo = l->sndtimeo;
+	} else {
+		e->timeo_known = 0;
+	}
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+	struct co *self = co_self();
+	struct fdent *e = self ? fd_known(fd) : NULL;
+
+	if (!e || e->kind != FD_SOCK || e->user_nb || (co_alone(self->w) && !e->shadow_nb)) {
+		int r = REAL_FN(accept4)(fd, addr, alen, flags);
+		if (r >= 0)
+			born_accepted(r, e, flags);
+		return r;
+	}
+	if (!e->shadow_nb) {
+		long fl = sys_fcntl(fd, F_GETFL, 0);
+		if (fl < 0)
+			return sysret(fl);
+		if (!(fl & O_NONBLOCK)) {
+			long r = sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+			if (r < 0)
+				return sysret(r);
+			e->shadow_nb = 1;
+			LOG(LOG_NET, "fd %d: listening socket made non-blocking underneath", fd);
+		}
+	}
+	int64_t deadline = -2;
+	for (;;) {
+		long r = SYS6(SYS_accept4, fd, addr, alen, flags, 0, 0);
+		if (r >= 0) {
+			born_accepted(r, e, flags);
+			LOG(LOG_NET, "fd %d: accepted fd %ld", fd, r);
+			return r;
+		}
+		if (r == -EINTR)
+			continue;
+		if (r != -EAGAIN)
+			return sysret(r);
+		if (deadline == -2) {
+			sock_learn_timeouts(fd, e);
+			deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
+		}
+		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_ACCEPT);
+		if (w == -ETIMEDOUT)
+			return sysret(-EAGAIN);
+		if (w < 0)
+			return sysret(w);
+	}
+}
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+	return accept4(fd, addr, alen, 0);
+}
+
+EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
+{
+	struct co *self = co_self();
+	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
+
+	if (!e || e->kind != FD_SOCK || e->user_nb)
+		return REAL_FN(connect)(fd, addr, alen);
+
+	long fl = sys_fcntl(fd, F_GETFL, 0);
+	if (fl < 0)
+		return sysret(fl);
+	int flip = !(fl & O_NONBLOCK);
+	sock_learn_timeouts(fd, e);
+	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
+	long r;
+	for (;;) {
+		if (flip)
+			sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+		r = SYS(SYS_connect, fd, addr, alen);
+		if (flip)
+			sys_fcntl(fd, F_SETFL, fl);
+		/* A Unix socket whose listener's backlog is full says EAGAIN
+		 * where the blocking call would wait: try again shortly. */
+		if (r == -EAGAIN && addr && addr->sa_family == AF_UNIX) {
+			int64_t soon = now_ns() + 1000000;
+			if (deadline >= 0 && soon > deadline) {
+				r = -EAGAIN;
+				break;
+			}
+			co_park(PARK_CONNECT, soon);
+			continue;
+		}
+		break;
+	}
+	if (r != -EINPROGRESS)
+		return sysret(r);
+
+	LOG(LOG_NET, "fd %d: connect in progress, parking", fd);
+	for (;;) {
+		int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
+		if (w == -ETIMEDOUT)
+			return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
+		if (w < 0)
+			return sysret(w);
+		struct pollfd p = { fd, POLLOUT, 0 };
+		if (REAL_FN(poll)(&p, 1, 0) > 0)
+			break;
+	}
+	int err = 0;
+	socklen_t len = sizeof err;
+	r = SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err, &len, 0);
+	if (r < 0)
+		return sysret(r);
+	return err ? sysret(-err) : 0;
+}
+
+EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int r = REAL_FN(setsockopt)(fd, level, name, val, len);
+	if (r == 0 && level == SOL_SOCKET && len >= (socklen_t)sizeof(struct timeval) &&
+	    (name == SO_RCVTIMEO || name == SO_SNDTIMEO
+#ifdef SO_RCVTIMEO_NEW
+	     || name == SO_RCVTIMEO_NEW || name == SO_SNDTIMEO_NEW
+#endif
+	     )) {
+		/* The old and new layouts are the same on 64-bit targets. */
+		const struct timeval *tv = val;
+		int64_t ns = tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL;
+		struct fdent *e = fd_known(fd);
+		if (e) {
+			sock_learn_timeouts(fd, e);
+			if (name == SO_RCVTIMEO
+#ifdef SO_RCVTIMEO_NEW
+			    || name == SO_RCVTIMEO_NEW
+#endif
+			)
+				e->rcvtimeo = ns;
+			else
+				e->sndtimeo = ns;
+		}
+	}
+	return r;
+}

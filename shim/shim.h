@@ -1,0 +1,48 @@
+/* Shared by the interposed entry points.
+ *
+ * Every shim starts the same way: find the running coroutine; if there is
+ * none (a thread coexec does not run, or the runtime itself), call the real
+ * function and change nothing. Runtime calls return -errno; sysret()
+ * converts to the libc convention in one place. pthread_* shims return error
+ * numbers and leave errno alone, as the real ones do. */
+#ifndef COEXEC_SHIM_SHIM_H
+#define COEXEC_SHIM_SHIM_H
+
+#include <errno.h>
+
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/real.h"
+#include "sched/netpoll.h"
+#include "sched/worker.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static inline long sysret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* The descriptor's entry, classified; NULL when we cannot track it. */
+static inline struct fdent *fd_known(int fd)
+{
+	struct fdent *e = fd_get(fd);
+	if (e && e->kind == FD_UNKNOWN)
+		fd_classify(fd, e);
+	return e;
+}
+
+/* Absolute CLOCK_MONOTONIC deadline for a relative timeout in ns (<0: none). */
+static inline int64_t deadline_in(int64_t ns)
+{
+	return ns < 0 ? -1 : now_ns() + ns;
+}
+
+/* Socket timeouts as the kernel has them, learned once per descriptor. */
+void sock_learn_timeouts(int fd, struct fdent *e);
+
+#endif

@@ -1,0 +1,226 @@
+/* Threads become coroutines: pthread_create, join, detach, exit, identity,
+ * names and stack attributes. Called from a thread that is not a coroutine,
+ * each passes through to glibc. */
+#include <stdint.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "shim/shim.h"
+
+static size_t wanted_stack(const pthread_attr_t *attr, void **user, size_t *user_size)
+{
+	size_t size = 0;
+	*user = NULL;
+	*user_size = 0;
+	if (attr) {
+		void *low = NULL;
+		pthread_attr_getstacksize(attr, &size);
+		/* glibc answers (top - size) with a top of NULL when the program
+		 * supplied no stack. */
+		pthread_attr_getstack(attr, &low, &size);
+		if ((uintptr_t)low + size != 0) {
+			*user = low;
+			*user_size = size;
+			return size;
+		}
+		/* glibc reports its default for an attribute whose size was never
+		 * set; COEXEC_STACK_SIZE replaces that default, not a request. */
+		if (size == stack_default_size())
+			size = 0;
+	}
+	if (!size)
+		size = coexec_config.stack_size ? coexec_config.stack_size : stack_default_size();
+	return size;
+}
+
+EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	struct co *self = co_self();
+	if (!self)
+		return REAL_FN(pthread_create)(t, attr, fn, arg);
+
+	int detached = 0;
+	void *user;
+	size_t user_size;
+	if (attr)
+		pthread_attr_getdetachstate(attr, &detached);
+	size_t size = wanted_stack(attr, &user, &user_size);
+	struct co *co;
+	int r = co_create(&co, fn, arg, size, user, user_size, detached == PTHREAD_CREATE_DETACHED);
+	if (r < 0)
+		return -r;
+	/* A new thread inherits its creator's name (the kernel's comm). */
+	if (self->native && !self->name[0])
+		REAL_FN(pthread_getname_np)(self->native, self->name, sizeof self->name);
+	memcpy(co->name, self->name, sizeof co->name);
+	*t = (pthread_t)co;
+	return 0;
+}
+
+EXPORT pthread_t pthread_self(void)
+{
+	struct co *self = co_self();
+	if (!self)
+		return REAL_FN(pthread_self)();
+	return self->native ? self->native : (pthread_t)self;
+}
+
+EXPORT int pthread_equal(pthread_t a, pthread_t b)
+{
+	return a == b;
+}
+
+/* The coroutine behind t, or NULL when t is a thread coexec does not run
+ * (main() counts as a real thread for glibc, but is ours to join). */
+static struct co *ours(pthread_t t)
+{
+	return co_self() ? co_lookup(t) : NULL;
+}
+
+static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int try)
+{
+	if (c == self || self->joiner == c)
+		return EDEADLK;
+	if (c->detached || (c->joiner && c->joiner != self))
+		return EINVAL;
+	while (!c->exited) {
+		if (try)
+			return EBUSY;
+		c->joiner = self;
+		int r = co_park(PARK_JOIN, deadline);
+		c->joiner = NULL;
+		if (r == -ETIMEDOUT && !c->exited)
+			return ETIMEDOUT;
+	}
+	c->joiner = NULL;
+	if (ret)
+		*ret = c->retval;
+	co_destroy(c);
+	return 0;
+}
+
+EXPORT int pthread_join(pthread_t t, void **ret)
+{
+	struct co *c = ours(t);
+	if (!c)
+		return REAL_FN(pthread_join)(t, ret);
+	return join(co_self(), c, ret, -1, 0);
+}
+
+EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
+{
+	struct co *c = ours(t);
+	if (!c)
+		return REAL_FN(pthread_tryjoin_np)(t, ret);
+	return join(co_self(), c, ret, -1, 1);
+}
+
+/* Convert an absolute CLOCK_REALTIME time to our monotonic deadline. */
+static int64_t deadline_from_realtime(const struct timespec *abs)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t left = (abs->tv_sec - now.tv_sec) * 1000000000LL + (abs->tv_nsec - now.tv_nsec);
+	int64_t mono = now_ns();
+	return left <= 0 ? mono : mono + left;
+}
+
+EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abs)
+{
+	struct co *c = ours(t);
+	if (!c)
+		return REAL_FN(pthread_timedjoin_np)(t, ret, abs);
+	if (!abs)
+		return join(co_self(), c, ret, -1, 0);
+	if (!c->exited && (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000))
+		return EINVAL;
+	return join(co_self(), c, ret, c->exited ? -1 : deadline_from_realtime(abs), 0);
+}
+
+EXPORT int pthread_detach(pthread_t t)
+{
+	struct co *c = ours(t);
+	if (!c)
+		return REAL_FN(pthread_detach)(t);
+	if (c->detached)
+		return EINVAL;
+	if (c->exited) {
+		co_destroy(c);
+		return 0;
+	}
+	c->detached = 1;
+	return 0;
+}
+
+EXPORT void pthread_exit(void *retval)
+{
+	if (!co_self())
+		REAL_FN(pthread_exit)(retval);
+	co_exit(retval);
+}
+
+EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
+{
+	struct co *c = ours(t);
+	if (!c || c->native)
+		return REAL_FN(pthread_getattr_np)(c ? c->native : t, attr);
+	int r = pthread_attr_init(attr);
+	if (r)
+		return r;
+	pthread_attr_setstack(attr, c->stack.base, c->stack.size);
+	pthread_attr_setguardsize(attr, c->stack.guard);
+	pthread_attr_setdetachstate(attr, c->detached ? PTHREAD_CREATE_DETACHED
+						      : PTHREAD_CREATE_JOINABLE);
+	return 0;
+}
+
+EXPORT int pthread_setname_np(pthread_t t, const char *name)
+{
+	struct co *c = ours(t);
+	if (!c || c->native) {
+		int r = REAL_FN(pthread_setname_np)(c ? c->native : t, name);
+		if (!r && c)
+			strncpy(c->name, name, sizeof c->name - 1);
+		return r;
+	}
+	size_t n = strlen(name);
+	if (n >= sizeof c->name)
+		return ERANGE;
+	memcpy(c->name, name, n + 1);
+	return 0;
+}
+
+EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
+{
+	struct co *c = ours(t);
+	if (!c || c->native)
+		return REAL_FN(pthread_getname_np)(c ? c->native : t, buf, len);
+	size_t n = strlen(c->name);
+	if (len < n + 1)
+		return ERANGE;
+	memcpy(buf, c->name, n + 1);
+	return 0;
+}
+
+EXPORT int pthread_kill(pthread_t t, int sig)
+{
+	struct co *c = ours(t);
+	if (!c || c->native)
+		return REAL_FN(pthread_kill)(c ? c->native : t, sig);
+	if (sig < 0 || sig >= NSIG)
+		return EINVAL;
+	/* glibc (since 2.34) answers 0 for a thread that has exited but was not
+	 * joined; a signal for a running coroutine goes to its worker. */
+	if (sig == 0 || c->exited)
+		return 0;
+	return REAL_FN(pthread_kill)(c->w->main_co->native, sig);
+}
+
+EXPORT int sched_yield(void)
+{
+	struct co *self = co_self();
+	if (!self)
+		return REAL_FN(sched_yield)();
+	co_yield();
+	return 0;
+}
