@@ -209,7 +209,7 @@ int fd_arm(int fd, struct fdent *e)
 	if (r < 0)
 		return r;
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32,
 	};
 	long rc = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);

@@ -1,7 +1,9 @@
 /* Coroutine stacks.
  *
  * A stack is reserved at the requested size (MAP_NORESERVE: the kernel
- * commits pages as they are touched) with a PROT_NONE guard page below it.
+ * commits pages as they are touched) with a PROT_NONE guard page below it,
+ * while the process's mapping budget allows (see stack.c); beyond that,
+ * without a guard but with a canary.
  * Freed stacks of the common size go to a per-worker cache; beyond its bound
  * they are unmapped. A stack the program supplied (pthread_attr_setstack) is
  * used as given and never freed by us. */
@@ -29,6 +31,9 @@ struct stack_cache {
 int stack_alloc(struct stack_cache *c, struct stack *s, size_t size);
 void stack_free(struct stack_cache *c, struct stack *s);
 void stack_cache_term(struct stack_cache *c);
+
+/* False when a stack without a guard page has overflowed its canary. */
+int stack_intact(const struct stack *s);
 
 /* Page size and the native default thread stack size, read once. */
 size_t stack_page(void);

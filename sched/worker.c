@@ -100,8 +100,18 @@ static void after_switch(struct worker *w)
 		co_destroy(dead);
 }
 
+static void __attribute__((noreturn, noinline)) overflowed(struct co *co)
+{
+	coexec_say("stack overflow in thread co%u (start routine %p, stack %lu bytes): "
+		   "raise COEXEC_STACK_SIZE or the thread's pthread_attr_setstacksize",
+		   co->id, (void *)co->fn, (unsigned long)co->stack.size);
+	abort();
+}
+
 static void switch_to(struct worker *w, struct co *from, struct co *to)
 {
+	if (__builtin_expect(!stack_intact(&from->stack), 0))
+		overflowed(from);
 	w->cur = to;
 	to->state = CO_RUNNING;
 	w->stats.switches++;
@@ -116,7 +126,6 @@ static void switch_to(struct worker *w, struct co *from, struct co *to)
 static void schedule(struct worker *w)
 {
 	struct co *self = w->cur;
-	unsigned since_poll = 0;
 
 	for (;;) {
 		if (__atomic_load_n(&w->remote_pending, __ATOMIC_RELAXED))
@@ -125,9 +134,9 @@ static void schedule(struct worker *w)
 			timer_run(w, now_ns());
 		/* Under a steady stream of runnable coroutines, still look at
 		 * descriptors now and then so I/O is not starved. */
-		if (w->run_head && ++since_poll > 64 && w->stats.switches % 64 == 0) {
+		if (w->run_head && ++w->since_poll >= 64) {
 			netpoll_wait(w, 0);
-			since_poll = 0;
+			w->since_poll = 0;
 		}
 		struct co *next = runq_pop(w);
 		if (next) {
@@ -144,6 +153,7 @@ static void schedule(struct worker *w)
 		w->in_poll = 1;
 		netpoll_wait(w, tmo);
 		w->in_poll = 0;
+		w->since_poll = 0;
 	}
 }
 

@@ -75,6 +75,7 @@ struct worker {
 	struct stack_cache stacks;
 	int nlive;                /* coroutines on this worker not yet exited */
 	int in_poll;              /* inside the poller's wait */
+	unsigned since_poll;      /* scheduling passes since the last poll */
 	int remote_lock;          /* spin lock: wakes from other threads */
 	struct co *remote_head;
 	int remote_pending;

@@ -8,7 +8,6 @@
  *    itself; the coroutine then parks until the handshake ends, bounded by
  *    SO_SNDTIMEO like the native call. */
 #include <fcntl.h>
-#include <poll.h>
 
 #include "shim/shim.h"
 #include "sched/sys.h"
@@ -115,49 +114,44 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 	long fl = sys_fcntl(fd, F_GETFL, 0);
 	if (fl < 0)
 		return sysret(fl);
-	int flip = !(fl & O_NONBLOCK);
 	sock_learn_timeouts(fd, e);
 	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
+	int waited = 0;
 	long r;
 	for (;;) {
-		if (flip)
+		/* The socket is non-blocking only across the call. Once the
+		 * handshake has ended, calling connect again is what lets the
+		 * kernel report the outcome and reset the socket's state exactly
+		 * as the blocking call would have (0, or the error). */
+		if (!(fl & O_NONBLOCK))
 			sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 		r = SYS(SYS_connect, fd, addr, alen);
-		if (flip)
+		if (!(fl & O_NONBLOCK))
 			sys_fcntl(fd, F_SETFL, fl);
+		if (waited && r == -EISCONN)
+			return 0;
+		if (r == -EINPROGRESS || (waited && r == -EALREADY)) {
+			if (!waited)
+				LOG(LOG_NET, "fd %d: connect in progress, parking", fd);
+			waited = 1;
+			int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
+			if (w == -ETIMEDOUT)
+				return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
+			if (w < 0)
+				return sysret(w);
+			continue;
+		}
 		/* A Unix socket whose listener's backlog is full says EAGAIN
 		 * where the blocking call would wait: try again shortly. */
 		if (r == -EAGAIN && addr && addr->sa_family == AF_UNIX) {
 			int64_t soon = now_ns() + 1000000;
-			if (deadline >= 0 && soon > deadline) {
-				r = -EAGAIN;
-				break;
-			}
+			if (deadline >= 0 && soon > deadline)
+				return sysret(-EAGAIN);
 			co_park(PARK_CONNECT, soon);
 			continue;
 		}
-		break;
-	}
-	if (r != -EINPROGRESS)
 		return sysret(r);
-
-	LOG(LOG_NET, "fd %d: connect in progress, parking", fd);
-	for (;;) {
-		int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
-		if (w == -ETIMEDOUT)
-			return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
-		if (w < 0)
-			return sysret(w);
-		struct pollfd p = { fd, POLLOUT, 0 };
-		if (REAL_FN(poll)(&p, 1, 0) > 0)
-			break;
 	}
-	int err = 0;
-	socklen_t len = sizeof err;
-	r = SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_ERROR, &err, &len, 0);
-	if (r < 0)
-		return sysret(r);
-	return err ? sysret(-err) : 0;
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)

@@ -133,11 +133,12 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
 	struct co *self = co_self();
-	if (!self || co_alone(self->w) || n > 1u << 20 ||
-	    (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 ||
-		    (ts->tv_sec == 0 && ts->tv_nsec == 0))))
+	struct timespec t;
+	if (!self || co_alone(self->w) || n > 1u << 20 || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
+		    (t.tv_sec == 0 && t.tv_nsec == 0))))
 		return REAL_FN(ppoll)(fds, n, ts, mask);
-	int r = do_poll(fds, n, ts ? ts_ns(ts) : -1, mask);
+	int r = do_poll(fds, n, ts ? ts_ns(&t) : -1, mask);
 	return r == -2 ? REAL_FN(ppoll)(fds, n, ts, mask) : r;
 }
 
@@ -152,10 +153,11 @@ static int select_again(void *p)
 {
 	struct selargs *a = p;
 	fd_set *s[3];
+	size_t bytes = (a->nfds + 63) / 64 * 8;
 	for (int i = 0; i < 3; i++) {
 		s[i] = a->in[i];
 		if (s[i])
-			memcpy(s[i], &a->want[i], sizeof(fd_set));
+			memcpy(s[i], &a->want[i], bytes);
 	}
 	return REAL_FN(pselect)(a->nfds, s[0], s[1], s[2], &zero_ts, a->mask);
 }
@@ -167,9 +169,11 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 	struct selargs a = { .nfds = nfds, .in = { r, w, x }, .mask = mask };
 	if (nfds < 0 || nfds > FD_SETSIZE)
 		return -2;
+	/* The kernel reads only the words that hold the first nfds bits. */
+	size_t bytes = (nfds + 63) / 64 * 8;
 	for (int i = 0; i < 3; i++)
-		if (a.in[i])
-			memcpy(&a.want[i], a.in[i], sizeof(fd_set));
+		if (a.in[i] && copy_in(&a.want[i], a.in[i], bytes) < 0)
+			return -2;
 	int res = select_again(&a);
 	*deadline_out = -1;
 	if (res != 0 || timeout_ns == 0)
@@ -196,21 +200,20 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	struct co *self = co_self();
-	if (!self || co_alone(self->w) ||
-	    (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || (tv->tv_sec == 0 && tv->tv_usec == 0))))
+	struct timeval t;
+	if (!self || co_alone(self->w) || (tv && copy_in(&t, tv, sizeof t) < 0) ||
+	    (tv && (t.tv_sec < 0 || t.tv_usec < 0 || (t.tv_sec == 0 && t.tv_usec == 0))))
 		return REAL_FN(select)(nfds, r, w, x, tv);
-	int64_t timeout = tv ? tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL : -1;
+	int64_t timeout = tv ? t.tv_sec * 1000000000LL + t.tv_usec * 1000LL : -1;
 	int64_t deadline;
 	int res = do_select(nfds, r, w, x, timeout, NULL, &deadline);
 	if (res == -2)
 		return REAL_FN(select)(nfds, r, w, x, tv);
 	/* Linux writes back the time not slept. */
 	if (tv && res >= 0) {
-		int64_t left = deadline >= 0 ? deadline - now_ns() : 0;
+		int64_t left = deadline >= 0 ? deadline - now_ns() : timeout;
 		if (left < 0 || res == 0)
 			left = 0;
-		if (deadline < 0)
-			left = timeout;
 		tv->tv_sec = left / 1000000000;
 		tv->tv_usec = left % 1000000000 / 1000;
 	}
@@ -221,12 +224,13 @@ EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct times
 		   const sigset_t *mask)
 {
 	struct co *self = co_self();
-	if (!self || co_alone(self->w) ||
-	    (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 ||
-		    (ts->tv_sec == 0 && ts->tv_nsec == 0))))
+	struct timespec t;
+	if (!self || co_alone(self->w) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
+		    (t.tv_sec == 0 && t.tv_nsec == 0))))
 		return REAL_FN(pselect)(nfds, r, w, x, ts, mask);
 	int64_t deadline;
-	int res = do_select(nfds, r, w, x, ts ? ts_ns(ts) : -1, mask, &deadline);
+	int res = do_select(nfds, r, w, x, ts ? ts_ns(&t) : -1, mask, &deadline);
 	return res == -2 ? REAL_FN(pselect)(nfds, r, w, x, ts, mask) : res;
 }
 
@@ -243,7 +247,8 @@ static int epoll_again(void *p)
 	return REAL_FN(epoll_pwait)(a->epfd, a->evs, a->max, 0, a->mask);
 }
 
-static int do_epoll(int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask)
+static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_ns,
+		    const sigset_t *mask)
 {
 	struct epargs a = { epfd, evs, max, mask };
 	int r = epoll_again(&a);
@@ -252,7 +257,7 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int timeout, con
 	struct waitset ws;
 	ws_init(&ws, 1);
 	ws_add(&ws, epfd, EPOLLIN);
-	return wait_loop(&ws, deadline_in(timeout < 0 ? -1 : timeout * 1000000LL), epoll_again, &a);
+	return wait_loop(&ws, deadline_in(timeout_ns), epoll_again, &a);
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
@@ -260,7 +265,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 	struct co *self = co_self();
 	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
 		return REAL_FN(epoll_wait)(epfd, evs, max, timeout);
-	return do_epoll(epfd, evs, max, timeout, NULL);
+	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
 }
 
 EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
@@ -269,5 +274,17 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 	struct co *self = co_self();
 	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
 		return REAL_FN(epoll_pwait)(epfd, evs, max, timeout, mask);
-	return do_epoll(epfd, evs, max, timeout, mask);
+	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, mask);
+}
+
+EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
+			const sigset_t *mask)
+{
+	struct co *self = co_self();
+	struct timespec t;
+	if (!self || co_alone(self->w) || fd_is_runtime(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
+		    (t.tv_sec == 0 && t.tv_nsec == 0))))
+		return REAL_FN(epoll_pwait2)(epfd, evs, max, ts, mask);
+	return do_epoll(epfd, evs, max, ts ? ts_ns(&t) : -1, mask);
 }

@@ -42,6 +42,11 @@ static inline int64_t deadline_in(int64_t ns)
 	return ns < 0 ? -1 : now_ns() + ns;
 }
 
+/* Copy n bytes from the program's memory, or -EFAULT where the kernel
+ * would have said so: a bad pointer must give the native errno, not crash us.
+ * Costs one system call; used where we read an argument the kernel would. */
+int copy_in(void *dst, const void *src, size_t n);
+
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);
 

@@ -3,7 +3,17 @@
  * does not move the wake-up (see coexec.7). CPU-time clocks run the real
  * call. Argument errors are the kernel's: EINVAL for a bad timespec or
  * clock, EFAULT for a NULL request. */
+#include <sys/uio.h>
+
 #include "shim/shim.h"
+#include "sched/sys.h"
+
+int copy_in(void *dst, const void *src, size_t n)
+{
+	struct iovec local = { dst, n }, remote = { (void *)src, n };
+	long r = SYS6(SYS_process_vm_readv, sys_getpid(), &local, 1, &remote, 1, 0);
+	return r == (long)n ? 0 : -EFAULT;
+}
 
 static int valid_ts(const struct timespec *ts)
 {
@@ -29,21 +39,24 @@ static int sleeping(void)
 
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	if (!sleeping() || !req)
+	struct timespec t;
+	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(nanosleep)(req, rem);
-	if (!valid_ts(req)) {
+	if (!valid_ts(&t)) {
 		errno = EINVAL;
 		return -1;
 	}
-	sleep_until(now_ns() + ts_ns(req));
+	sleep_until(now_ns() + ts_ns(&t));
 	return 0;
 }
 
 EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 			   struct timespec *rem)
 {
-	if (!sleeping() || !req)
+	struct timespec t;
+	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(clock_nanosleep)(clk, flags, req, rem);
+	req = &t;
 	switch (clk) {
 	case CLOCK_REALTIME:
 	case CLOCK_MONOTONIC:

@@ -419,18 +419,19 @@ static void c_connect_nonblock(void)
         R(l, connect_to(fd, fams[i], port));
         struct pollfd p = {fd, POLLOUT, 0};
         int n = poll(&p, 1, 2000);
-        int err = -1;
+        int err = -1, err2 = -1;
         socklen_t el = sizeof err;
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-        say("  poll: %d, SO_ERROR %s, SO_ERROR again %s", n, en(err),
-            (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el), en(err)));
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err2, &el);
+        say("  poll: %d %s, SO_ERROR %s, SO_ERROR again %s", n,
+            p.revents & POLLERR ? "POLLERR" : "no POLLERR", en(err), en(err2));
+        R("  connect again", connect_to(fd, fams[i], port));
         close(fd);
 
         int lfd = listener(fams[i], 0);
         fd = socket(fams[i], SOCK_STREAM | SOCK_NONBLOCK, 0);
         snprintf(l, sizeof l, "non-blocking connect to a listener on %s", f);
         R(l, connect_to(fd, fams[i], port_of(lfd)));
-        n = poll(&p, 1, 2000);
         p.fd = fd;
         n = poll(&p, 1, 2000);
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
@@ -704,9 +705,6 @@ static void c_sndtimeo(void)
         w > 0 && w < (ssize_t)sizeof big ? "partial count"
                                           : w < 0 ? "-1 " : "FULL OR ZERO",
         w < 0 ? en(errno) : "", timing(t0, 200));
-    t0 = now_ms();
-    R("  send again on the full socket", send(c, big, 1000, 0));
-    say("  %s", timing(t0, 200));
     close(s);
     close(c);
 }
@@ -731,10 +729,10 @@ static void c_accept_errors(void)
     socklen_t bad_len = (socklen_t)-1;
     struct sockaddr_in sa;
     R("accept with addrlen -1", accept(l, (struct sockaddr *)&sa, &bad_len));
-    int s = accept(l, NULL, NULL);
-    say("  and the connection is still there to accept: %s",
-        s >= 0 ? "yes" : en(errno));
-    close(s);
+    /* Linux accepts the connection, then fails to copy the address out
+     * and drops it: nothing is left to accept. */
+    say("  a connection still pending afterwards: %s",
+        wait_fd(l, POLLIN, 100) > 0 ? "yes" : "no");
     close(c);
     close(l);
 }
@@ -1041,9 +1039,22 @@ static void c_zero_len(void)
     char buf[4];
     double t0 = now_ms();
     R("read 0 bytes from an empty TCP socket", read(s, buf, 0));
-    R("recv 0 bytes", recv(s, buf, 0, 0));
+    /* (recv of 0 bytes on an empty TCP or AF_UNIX stream socket blocks
+     * until data arrives: read() returns 0 before reaching the protocol,
+     * recv() does not.) */
+    R("recv 0 bytes, MSG_DONTWAIT", recv(s, buf, 0, MSG_DONTWAIT));
     R("write 0 bytes", write(s, buf, 0));
     R("send 0 bytes", send(s, buf, 0, 0));
+    write(c, "x", 1);
+    wait_fd(s, POLLIN, 1000);
+    R("recv 0 bytes with data waiting", recv(s, buf, 0, 0));
+    R("read 0 bytes with data waiting", read(s, buf, 0));
+    int sv[2];
+    make_socketpair(sv);
+    R("read 0 bytes from an empty socketpair", read(sv[0], buf, 0));
+    R("recv 0 bytes from an empty socketpair, MSG_DONTWAIT",
+      recv(sv[0], buf, 0, MSG_DONTWAIT));
+    close2(sv);
     int p[2];
     make_pipe(p);
     R("read 0 bytes from an empty pipe", read(p[0], buf, 0));

@@ -1,0 +1,18 @@
+/* A minimal assertion helper for the runtime's unit tests: each test is one
+ * program, exit status 0 means pass. */
+#ifndef COEXEC_TESTS_CHECK_H
+#define COEXEC_TESTS_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CHECK(cond)                                                              \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
+				__LINE__, #cond);                                \
+			exit(1);                                                 \
+		}                                                                \
+	} while (0)
+
+#endif
