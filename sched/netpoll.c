@@ -96,7 +96,6 @@ void fd_dup(int oldfd, int newfd)
 		return;
 	n->kind = o->kind;
 	n->user_nb = o->user_nb;
-	n->shadow_nb = o->shadow_nb;
 	n->timeo_known = o->timeo_known;
 	n->socktype = o->socktype;
 	n->rcvtimeo = o->rcvtimeo;

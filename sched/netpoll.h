@@ -39,7 +39,6 @@ struct fdent {
 	uint8_t armed;            /* registered with our epoll */
 	uint8_t unpollable;       /* epoll refused it (regular file, ...) */
 	int8_t user_nb;           /* O_NONBLOCK as the program set it; -1 unknown */
-	uint8_t shadow_nb;        /* we set O_NONBLOCK on the description */
 	uint8_t timeo_known;
 	uint8_t nowait_bad;       /* RWF_NOWAIT unsupported here */
 	int socktype;             /* SOCK_STREAM, ... for sockets; 0 unknown */

@@ -121,6 +121,41 @@ static void switch_to(struct worker *w, struct co *from, struct co *to)
 	after_switch(w);
 }
 
+void co_interrupt(struct co *co, int sig)
+{
+	struct worker *w = co->w;
+	if (!w || __atomic_exchange_n(&co->intr_queued, 1, __ATOMIC_ACQ_REL))
+		return;
+	co->intr_sig = sig;
+	struct co *head = __atomic_load_n(&w->intr_list, __ATOMIC_RELAXED);
+	do
+		co->intr_next = head;
+	while (!__atomic_compare_exchange_n(&w->intr_list, &head, co, 1, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+}
+
+static int interruptible(enum park_reason why)
+{
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT;
+}
+
+static void deliver_interrupts(struct worker *w)
+{
+	struct co *co = __atomic_exchange_n(&w->intr_list, NULL, __ATOMIC_ACQUIRE);
+	while (co) {
+		struct co *next = co->intr_next;
+		if (co->state == CO_PARKED && interruptible(co->reason)) {
+			LOG(LOG_SIGNAL, "signal %d interrupts co%u's %s", co->intr_sig, co->id,
+			    park_reason_name[co->reason]);
+			co_wake(co);
+		} else {
+			co->intr_sig = 0;
+		}
+		__atomic_store_n(&co->intr_queued, 0, __ATOMIC_RELEASE);
+		co = next;
+	}
+}
+
 /* Run something else until the current coroutine is runnable again (or
  * forever, for a dead one). */
 static void schedule(struct worker *w)
@@ -128,6 +163,8 @@ static void schedule(struct worker *w)
 	struct co *self = w->cur;
 
 	for (;;) {
+		if (__atomic_load_n(&w->intr_list, __ATOMIC_RELAXED))
+			deliver_interrupts(w);
 		if (__atomic_load_n(&w->remote_pending, __ATOMIC_RELAXED))
 			drain_remote(w);
 		if (w->ntimers && w->timers[0]->deadline <= now_ns())
@@ -164,6 +201,7 @@ int co_park(enum park_reason why, int64_t deadline)
 
 	self->reason = why;
 	self->timed_out = 0;
+	self->intr_sig = 0;
 	w->stats.parks[why]++;
 	__atomic_store_n(&self->state, CO_PARKED, __ATOMIC_RELEASE);
 	if (deadline >= 0) {
@@ -174,7 +212,10 @@ int co_park(enum park_reason why, int64_t deadline)
 	schedule(w);
 	if (self->heap_idx >= 0)
 		timer_del(w, self);
-	LOG(LOG_SCHED, "unpark %s%s", park_reason_name[why], self->timed_out ? " timeout" : "");
+	LOG(LOG_SCHED, "unpark %s%s", park_reason_name[why],
+	    self->intr_sig ? " interrupted" : self->timed_out ? " timeout" : "");
+	if (self->intr_sig)
+		return -EINTR;
 	return self->timed_out ? -ETIMEDOUT : 0;
 }
 

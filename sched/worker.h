@@ -50,6 +50,9 @@ struct co {
 	enum park_reason reason;
 	int saved_errno;
 	int timed_out;
+	int intr_sig;             /* signal that interrupts the current park */
+	int intr_queued;          /* on the worker's interrupt list */
+	struct co *intr_next;
 	int64_t deadline;         /* timer heap key, CLOCK_MONOTONIC ns */
 	int heap_idx;             /* position in the timer heap, -1 if none */
 
@@ -79,6 +82,7 @@ struct worker {
 	int remote_lock;          /* spin lock: wakes from other threads */
 	struct co *remote_head;
 	int remote_pending;
+	struct co *intr_list;     /* pushed by signal handlers */
 	struct {
 		unsigned long long created, switches, parks[PARK__COUNT], polls;
 		unsigned peak_live;
@@ -113,8 +117,16 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 /* End the running coroutine with retval. Never returns. */
 void co_exit(void *retval) __attribute__((noreturn));
 
-/* See the wait protocol above. */
+/* See the wait protocol above. co_park also returns -EINTR when a signal
+ * handler interrupted the wait (co_interrupt); co_intr_sig() then names the
+ * signal. Joins never are interrupted, like pthread_join. */
 int co_park(enum park_reason why, int64_t deadline);
+static inline int co_intr_sig(struct co *co) { return co->intr_sig; }
+
+/* From a signal handler on co's worker: interrupt co's wait, if it is in an
+ * interruptible one, the way the kernel interrupts a blocked thread's system
+ * call. Async-signal-safe; the scheduler does the rest at its next pass. */
+void co_interrupt(struct co *co, int sig);
 void co_wake(struct co *co);
 
 /* Let every other runnable coroutine run once. */

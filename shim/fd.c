@@ -1,6 +1,6 @@
 /* Descriptor bookkeeping: pipes, close, dup, fcntl and ioctl keep the
- * descriptor table true, keep the program's view of O_NONBLOCK exactly as it
- * set it, and keep the runtime's own descriptors out of the program's way. */
+ * descriptor table true (what each number is, whether the program made it
+ * non-blocking) and keep the runtime's own descriptors out of its way. */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
@@ -100,33 +100,15 @@ EXPORT int dup3(int old, int new, int flags)
 
 static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int cmd, long arg)
 {
+	int r = real_fcntl(fd, cmd, arg);
+	if (r < 0)
+		return r;
 	struct fdent *e;
-	int r;
-
-	switch (cmd) {
-	case F_GETFL:
-		r = real_fcntl(fd, cmd);
-		if (r >= 0 && (e = fd_get(fd)) && e->shadow_nb) {
-			if (e->user_nb < 0)
-				e->user_nb = 0;
-			r = (r & ~O_NONBLOCK) | (e->user_nb ? O_NONBLOCK : 0);
-		}
-		return r;
-	case F_SETFL:
-		e = fd_get(fd);
-		r = real_fcntl(fd, cmd, arg | (e && e->shadow_nb ? O_NONBLOCK : 0));
-		if (r == 0 && e)
-			e->user_nb = !!(arg & O_NONBLOCK);
-		return r;
-	case F_DUPFD:
-	case F_DUPFD_CLOEXEC:
-		r = real_fcntl(fd, cmd, arg);
-		if (r >= 0)
-			fd_dup(fd, r);
-		return r;
-	default:
-		return real_fcntl(fd, cmd, arg);
-	}
+	if (cmd == F_SETFL && (e = fd_get(fd)))
+		e->user_nb = !!(arg & O_NONBLOCK);
+	else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		fd_dup(fd, r);
+	return r;
 }
 
 EXPORT int fcntl(int fd, int cmd, ...)
@@ -154,18 +136,8 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
 	int r = REAL_FN(ioctl)(fd, req, arg);
-	if (r == 0 && req == FIONBIO) {
-		struct fdent *e = fd_get(fd);
-		if (e) {
-			e->user_nb = *(int *)arg != 0;
-			/* The program cleared the flag under our accept: put it back
-			 * underneath, keep its view. */
-			if (e->shadow_nb && !e->user_nb) {
-				long fl = sys_fcntl(fd, F_GETFL, 0);
-				if (fl >= 0)
-					sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-			}
-		}
-	}
+	struct fdent *e;
+	if (r == 0 && req == FIONBIO && (e = fd_get(fd)))
+		e->user_nb = *(int *)arg != 0;
 	return r;
 }

@@ -163,6 +163,9 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 			r = -EAGAIN;
 			break;
 		}
+		/* SA_RESTART restarts socket calls unless a timeout is set (signal(7)) */
+		if (w == -EINTR && deadline < 0 && sig_restarts(co_intr_sig(co_self())))
+			continue;
 		if (w < 0) {
 			r = w;
 			break;
@@ -235,8 +238,10 @@ static ssize_t file_xfer(int fd, struct fdent *e, const struct iovec *uiov, int 
 			break;
 		int w = fd_wait(fd, e, writing ? EPOLLOUT : EPOLLIN, -1,
 				writing ? PARK_WRITE : PARK_READ);
+		if (w == -EINTR && sig_restarts(co_intr_sig(co_self())))
+			continue;
 		if (w < 0) {
-			if (w != -EBADF && !done) { /* cannot poll it: block for real */
+			if (w != -EBADF && w != -EINTR && !done) { /* cannot poll it: block for real */
 				r = writing ? REAL_FN(writev)(fd, iov, n) : REAL_FN(readv)(fd, iov, n);
 				r = r < 0 ? -errno : r;
 			} else {

@@ -1,12 +1,11 @@
 /* Socket creation, accept and connect. The table learns each socket's type
  * and blocking mode where it is born, so later calls need no system call to
- * decide. accept and connect cannot pass MSG_DONTWAIT:
- *  - accept: the listening description is made non-blocking once (the
- *    program's view, F_GETFL and FIONBIO, stays what it set; exec restores
- *    the flag), then accept parks on EAGAIN;
- *  - connect: the description is non-blocking only across the connect call
- *    itself; the coroutine then parks until the handshake ends, bounded by
- *    SO_SNDTIMEO like the native call. */
+ * decide. accept and connect have no MSG_DONTWAIT: the description is made
+ * non-blocking across the call itself and restored at once, so nothing the
+ * program (or a process sharing the socket) can observe changes while the
+ * coroutine is parked. accept waits for readiness bounded by SO_RCVTIMEO,
+ * connect for the end of the handshake bounded by SO_SNDTIMEO, like the
+ * native calls. */
 #include <fcntl.h>
 
 #include "shim/shim.h"
@@ -51,39 +50,53 @@ static void born_accepted(int fd, struct fdent *l, int flags)
 	}
 }
 
+/* Call f with the description non-blocking for the duration of the call
+ * only, unless the program made it non-blocking itself (fl is its F_GETFL). */
+static long nonblocking_call(int fd, long fl, long (*f)(int, void *), void *arg)
+{
+	if (!(fl & O_NONBLOCK))
+		sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	long r = f(fd, arg);
+	if (!(fl & O_NONBLOCK))
+		sys_fcntl(fd, F_SETFL, fl);
+	return r;
+}
+
+struct accept_args {
+	struct sockaddr *addr;
+	socklen_t *alen;
+	int flags;
+};
+
+static long do_accept(int fd, void *p)
+{
+	struct accept_args *a = p;
+	return SYS4(SYS_accept4, fd, a->addr, a->alen, a->flags);
+}
+
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct co *self = co_self();
-	struct fdent *e = self ? fd_known(fd) : NULL;
+	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
 
-	if (!e || e->kind != FD_SOCK || e->user_nb || (co_alone(self->w) && !e->shadow_nb)) {
+	if (!e || e->kind != FD_SOCK || e->user_nb) {
 		int r = REAL_FN(accept4)(fd, addr, alen, flags);
 		if (r >= 0)
-			born_accepted(r, e, flags);
+			born_accepted(r, fd_get(fd), flags);
 		return r;
 	}
-	if (!e->shadow_nb) {
-		long fl = sys_fcntl(fd, F_GETFL, 0);
-		if (fl < 0)
-			return sysret(fl);
-		if (!(fl & O_NONBLOCK)) {
-			long r = sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-			if (r < 0)
-				return sysret(r);
-			e->shadow_nb = 1;
-			LOG(LOG_NET, "fd %d: listening socket made non-blocking underneath", fd);
-		}
-	}
+	long fl = sys_fcntl(fd, F_GETFL, 0);
+	if (fl < 0)
+		return sysret(fl);
+	struct accept_args a = { addr, alen, flags };
 	int64_t deadline = -2;
 	for (;;) {
-		long r = SYS6(SYS_accept4, fd, addr, alen, flags, 0, 0);
+		long r = nonblocking_call(fd, fl, do_accept, &a);
 		if (r >= 0) {
 			born_accepted(r, e, flags);
 			LOG(LOG_NET, "fd %d: accepted fd %ld", fd, r);
 			return r;
 		}
-		if (r == -EINTR)
-			continue;
 		if (r != -EAGAIN)
 			return sysret(r);
 		if (deadline == -2) {
@@ -93,6 +106,8 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_ACCEPT);
 		if (w == -ETIMEDOUT)
 			return sysret(-EAGAIN);
+		if (w == -EINTR && deadline < 0 && sig_restarts(co_intr_sig(self)))
+			continue;
 		if (w < 0)
 			return sysret(w);
 	}
@@ -101,6 +116,17 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 {
 	return accept4(fd, addr, alen, 0);
+}
+
+struct connect_args {
+	const struct sockaddr *addr;
+	socklen_t alen;
+};
+
+static long do_connect(int fd, void *p)
+{
+	struct connect_args *a = p;
+	return SYS(SYS_connect, fd, a->addr, a->alen);
 }
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
@@ -123,11 +149,8 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 		 * handshake has ended, calling connect again is what lets the
 		 * kernel report the outcome and reset the socket's state exactly
 		 * as the blocking call would have (0, or the error). */
-		if (!(fl & O_NONBLOCK))
-			sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-		r = SYS(SYS_connect, fd, addr, alen);
-		if (!(fl & O_NONBLOCK))
-			sys_fcntl(fd, F_SETFL, fl);
+		struct connect_args a = { addr, alen };
+		r = nonblocking_call(fd, fl, do_connect, &a);
 		if (waited && r == -EISCONN)
 			return 0;
 		if (r == -EINPROGRESS || (waited && r == -EALREADY)) {
@@ -137,6 +160,8 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 			int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
 			if (w == -ETIMEDOUT)
 				return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
+			if (w == -EINTR && sig_restarts(co_intr_sig(self)))
+				continue;
 			if (w < 0)
 				return sysret(w);
 			continue;

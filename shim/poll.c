@@ -85,6 +85,11 @@ static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *),
 	int r;
 	for (;;) {
 		int p = co_park(PARK_POLL, deadline);
+		if (p == -EINTR) { /* never restarted, whatever SA_RESTART says */
+			ws_term(ws);
+			errno = EINTR;
+			return -1;
+		}
 		r = again(arg);
 		if (r != 0 || p == -ETIMEDOUT)
 			break;

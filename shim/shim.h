@@ -47,6 +47,12 @@ static inline int64_t deadline_in(int64_t ns)
  * Costs one system call; used where we read an argument the kernel would. */
 int copy_in(void *dst, const void *src, size_t n);
 
+/* Does the program's handler for sig restart interrupted calls? */
+int sig_restarts(int sig);
+
+/* pthread_kill is about to signal target: its handler should interrupt it. */
+void sig_note_kill(struct co *target, int sig);
+
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);
 

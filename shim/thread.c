@@ -205,14 +205,16 @@ EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 EXPORT int pthread_kill(pthread_t t, int sig)
 {
 	struct co *c = ours(t);
-	if (!c || c->native)
-		return REAL_FN(pthread_kill)(c ? c->native : t, sig);
+	if (!c)
+		return REAL_FN(pthread_kill)(t, sig);
 	if (sig < 0 || sig >= NSIG)
 		return EINVAL;
 	/* glibc (since 2.34) answers 0 for a thread that has exited but was not
-	 * joined; a signal for a running coroutine goes to its worker. */
+	 * joined. A signal for a coroutine goes to its worker, whose handler
+	 * wrapper then interrupts that coroutine (shim/signal.c). */
 	if (sig == 0 || c->exited)
-		return 0;
+		return c->native && !c->exited ? REAL_FN(pthread_kill)(c->native, sig) : 0;
+	sig_note_kill(c, sig);
 	return REAL_FN(pthread_kill)(c->w->main_co->native, sig);
 }
 

@@ -2,7 +2,8 @@
  * another clock are converted once, at the call: a later jump of that clock
  * does not move the wake-up (see coexec.7). CPU-time clocks run the real
  * call. Argument errors are the kernel's: EINVAL for a bad timespec or
- * clock, EFAULT for a NULL request. */
+ * clock, EFAULT for a bad pointer. A signal handler interrupts a sleep with
+ * EINTR and the time left, as natively (shim/signal.c). */
 #include <sys/uio.h>
 
 #include "shim/shim.h"
@@ -25,10 +26,26 @@ static int64_t ts_ns(const struct timespec *ts)
 	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
-static void sleep_until(int64_t deadline)
+/* Returns 0 when the time has passed, or the ns left when a signal handler
+ * interrupted the sleep (sleeps are never restarted, even with SA_RESTART). */
+static int64_t sleep_until(int64_t deadline)
 {
-	while (co_park(PARK_SLEEP, deadline) != -ETIMEDOUT)
-		; /* only the timer wakes a sleeper; ignore stray wakes */
+	for (;;) {
+		int r = co_park(PARK_SLEEP, deadline);
+		if (r == -ETIMEDOUT)
+			return 0;
+		if (r == -EINTR) {
+			int64_t left = deadline - now_ns();
+			return left > 0 ? left : 1;
+		}
+	}
+}
+
+static void put_left(struct timespec *rem, int64_t left)
+{
+	struct timespec t = { left / 1000000000, left % 1000000000 };
+	if (rem)
+		*rem = t;
 }
 
 static int sleeping(void)
@@ -46,7 +63,12 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 		errno = EINVAL;
 		return -1;
 	}
-	sleep_until(now_ns() + ts_ns(&t));
+	int64_t left = sleep_until(now_ns() + ts_ns(&t));
+	if (left) {
+		put_left(rem, left);
+		errno = EINTR;
+		return -1;
+	}
 	return 0;
 }
 
@@ -79,7 +101,12 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 	} else {
 		deadline = now_ns() + ts_ns(req);
 	}
-	sleep_until(deadline);
+	int64_t left = sleep_until(deadline);
+	if (left) {
+		if (!(flags & TIMER_ABSTIME))
+			put_left(rem, left);
+		return EINTR;
+	}
 	return 0;
 }
 
@@ -87,14 +114,20 @@ EXPORT unsigned sleep(unsigned s)
 {
 	if (!sleeping())
 		return REAL_FN(sleep)(s);
-	sleep_until(now_ns() + s * 1000000000LL);
-	return 0;
+	int64_t left = sleep_until(now_ns() + s * 1000000000LL);
+	if (!left)
+		return 0;
+	errno = EINTR; /* glibc's sleep leaves nanosleep's errno, and whole seconds */
+	return (unsigned)(left / 1000000000);
 }
 
 EXPORT int usleep(useconds_t us)
 {
 	if (!sleeping())
 		return REAL_FN(usleep)(us);
-	sleep_until(now_ns() + us * 1000LL);
+	if (sleep_until(now_ns() + us * 1000LL)) {
+		errno = EINTR;
+		return -1;
+	}
 	return 0;
 }
