@@ -19,9 +19,10 @@ B := build
 SCHED_SRC   := $(wildcard sched/*.c) sched/arch/x86_64/switch.S
 PRELOAD_SRC := $(wildcard preload/*.c)
 SHIM_SRC    := $(wildcard shim/*.c)
-LIB_SRC     := $(SCHED_SRC) $(PRELOAD_SRC) $(SHIM_SRC)
+CLS_SRC     := $(wildcard cls/*.c)
+LIB_SRC     := $(SCHED_SRC) $(CLS_SRC) $(PRELOAD_SRC) $(SHIM_SRC)
 LIB_OBJ     := $(patsubst %,$(B)/obj/%.o,$(LIB_SRC))
-HEADERS     := $(wildcard sched/*.h preload/*.h shim/*.h preload/*.def)
+HEADERS     := $(wildcard sched/*.h cls/*.h preload/*.h shim/*.h preload/*.def)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))

@@ -16,6 +16,7 @@
 
 void coexec_log_start(void);
 void coexec_stats_print(void);
+void key_on_exit(struct co *co);
 
 static void last_exit(void)
 {
@@ -70,6 +71,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 		return;
 	}
 	co_on_last_exit = last_exit;
+	co_on_exit = key_on_exit;
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);

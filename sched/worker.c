@@ -1,5 +1,6 @@
 /* Coroutines and workers; see worker.h for the model and the wait protocol. */
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 __thread struct worker *worker_tls;
 int co_live_total;
 void (*co_on_last_exit)(void);
+void (*co_on_exit)(struct co *);
 
 static uint32_t next_id;
 static const uintptr_t key_mix = 0x5bd1e9955bd1e995ull;
@@ -116,8 +118,10 @@ static void switch_to(struct worker *w, struct co *from, struct co *to)
 	to->state = CO_RUNNING;
 	w->stats.switches++;
 	from->saved_errno = errno;
+	from->saved_h_errno = h_errno;
 	co_switch(&from->ctx, &to->ctx);
 	errno = from->saved_errno;
+	h_errno = from->saved_h_errno;
 	after_switch(w);
 }
 
@@ -235,6 +239,7 @@ static void co_entry(void *p)
 	struct co *co = p;
 	after_switch(co->w);
 	errno = 0;
+	h_errno = 0;
 	LOG(LOG_SCHED, "start co%u fn %p", co->id, (void *)co->fn);
 	co_exit(co->fn(co->arg));
 }
@@ -283,6 +288,8 @@ void co_exit(void *retval)
 	struct co *self = w->cur;
 
 	LOG(LOG_SCHED, "exit co%u", self->id);
+	if (co_on_exit)
+		co_on_exit(self);
 	self->retval = retval;
 	self->exited = 1;
 	w->nlive--;

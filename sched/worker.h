@@ -65,6 +65,14 @@ struct co {
 	struct co *joiner;        /* coroutine waiting in pthread_join */
 	pthread_t native;         /* for main(): its real pthread_t */
 	char name[16];
+
+	/* Cancellation and cleanup handlers, kept per coroutine (shim/cancel.c):
+	 * glibc keeps them per kernel thread. */
+	int cancel_disabled, cancel_async, cancel_pending, unwinding;
+	void *cleanup;            /* innermost pthread_cleanup_push buffer */
+	void *exit_value;
+	void *tsd;                /* pthread key values (cls/tsd.c) */
+	int saved_h_errno;
 };
 
 struct worker {
@@ -123,6 +131,9 @@ void co_exit(void *retval) __attribute__((noreturn));
 int co_park(enum park_reason why, int64_t deadline);
 static inline int co_intr_sig(struct co *co) { return co->intr_sig; }
 
+/* The "signal" co_interrupt uses for a cancellation request. */
+#define CO_SIG_CANCEL (-1)
+
 /* From a signal handler on co's worker: interrupt co's wait, if it is in an
  * interruptible one, the way the kernel interrupts a blocked thread's system
  * call. Async-signal-safe; the scheduler does the rest at its next pass. */
@@ -147,6 +158,7 @@ extern int co_live_total;
 
 /* Hooks the owner of the runtime (preload/) sets. */
 extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */
+extern void (*co_on_exit)(struct co *); /* a coroutine is ending, on its stack */
 
 /* Timers (timer.c). */
 void timer_add(struct worker *w, struct co *co);

@@ -164,7 +164,7 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 			break;
 		}
 		/* SA_RESTART restarts socket calls unless a timeout is set (signal(7)) */
-		if (w == -EINTR && deadline < 0 && sig_restarts(co_intr_sig(co_self())))
+		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
 			continue;
 		if (w < 0) {
 			r = w;
@@ -181,7 +181,10 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 static struct fdent *parking_socket(int fd, int flags)
 {
 	struct co *self = co_self();
-	if (!self || co_alone(self->w) || (flags & MSG_DONTWAIT))
+	if (!self)
+		return NULL;
+	cancel_point(self);
+	if (co_alone(self->w) || (flags & MSG_DONTWAIT))
 		return NULL;
 	struct fdent *e = fd_known(fd);
 	if (!e || e->kind != FD_SOCK || e->user_nb)
@@ -238,7 +241,7 @@ static ssize_t file_xfer(int fd, struct fdent *e, const struct iovec *uiov, int 
 			break;
 		int w = fd_wait(fd, e, writing ? EPOLLOUT : EPOLLIN, -1,
 				writing ? PARK_WRITE : PARK_READ);
-		if (w == -EINTR && sig_restarts(co_intr_sig(co_self())))
+		if (w == -EINTR && intr_restart(co_self(), 1))
 			continue;
 		if (w < 0) {
 			if (w != -EBADF && w != -EINTR && !done) { /* cannot poll it: block for real */
@@ -272,6 +275,8 @@ static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int writing)
 	struct co *self = co_self();
 	struct fdent *e;
 
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || cnt <= 0 || cnt > IOV_MAX || !(e = fd_known(fd)))
 		goto real;
 	if (e->kind == FD_SOCK && !e->user_nb) {
@@ -294,6 +299,8 @@ real:
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || n == 0)
 		return REAL_FN(read)(fd, buf, n);
 	struct fdent *e = fd_known(fd);
@@ -316,6 +323,8 @@ EXPORT ssize_t read(int fd, void *buf, size_t n)
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || n == 0)
 		return REAL_FN(write)(fd, buf, n);
 	struct fdent *e = fd_known(fd);

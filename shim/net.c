@@ -77,6 +77,8 @@ static long do_accept(int fd, void *p)
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
 
 	if (!e || e->kind != FD_SOCK || e->user_nb) {
@@ -106,7 +108,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_ACCEPT);
 		if (w == -ETIMEDOUT)
 			return sysret(-EAGAIN);
-		if (w == -EINTR && deadline < 0 && sig_restarts(co_intr_sig(self)))
+		if (w == -EINTR && intr_restart(self, deadline < 0))
 			continue;
 		if (w < 0)
 			return sysret(w);
@@ -132,6 +134,8 @@ static long do_connect(int fd, void *p)
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
 
 	if (!e || e->kind != FD_SOCK || e->user_nb)
@@ -160,7 +164,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 			int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
 			if (w == -ETIMEDOUT)
 				return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
-			if (w == -EINTR && sig_restarts(co_intr_sig(self)))
+			if (w == -EINTR && intr_restart(self, 1))
 				continue;
 			if (w < 0)
 				return sysret(w);

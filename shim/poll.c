@@ -85,7 +85,8 @@ static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *),
 	int r;
 	for (;;) {
 		int p = co_park(PARK_POLL, deadline);
-		if (p == -EINTR) { /* never restarted, whatever SA_RESTART says */
+		if (p == -EINTR && !intr_restart(co_self(), 0)) {
+			/* never restarted, whatever SA_RESTART says */
 			ws_term(ws);
 			errno = EINTR;
 			return -1;
@@ -129,6 +130,8 @@ static int do_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigse
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	if (!self || timeout == 0 || co_alone(self->w) || n > 1u << 20)
 		return REAL_FN(poll)(fds, n, timeout);
 	int r = do_poll(fds, n, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
@@ -139,6 +142,8 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 {
 	struct co *self = co_self();
 	struct timespec t;
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || n > 1u << 20 || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
 		    (t.tv_sec == 0 && t.tv_nsec == 0))))
@@ -206,6 +211,8 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	struct co *self = co_self();
 	struct timeval t;
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || (tv && copy_in(&t, tv, sizeof t) < 0) ||
 	    (tv && (t.tv_sec < 0 || t.tv_usec < 0 || (t.tv_sec == 0 && t.tv_usec == 0))))
 		return REAL_FN(select)(nfds, r, w, x, tv);
@@ -230,6 +237,8 @@ EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct times
 {
 	struct co *self = co_self();
 	struct timespec t;
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
 		    (t.tv_sec == 0 && t.tv_nsec == 0))))
@@ -268,6 +277,8 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
 		return REAL_FN(epoll_wait)(epfd, evs, max, timeout);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
@@ -277,6 +288,8 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		       const sigset_t *mask)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
 		return REAL_FN(epoll_pwait)(epfd, evs, max, timeout, mask);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, mask);
@@ -287,6 +300,8 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct
 {
 	struct co *self = co_self();
 	struct timespec t;
+	if (self)
+		cancel_point(self);
 	if (!self || co_alone(self->w) || fd_is_runtime(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
 		    (t.tv_sec == 0 && t.tv_nsec == 0))))

@@ -36,6 +36,29 @@ static inline struct fdent *fd_known(int fd)
 	return e;
 }
 
+/* The coroutine behind a pthread_t, or NULL when t is a thread coexec does
+ * not run (main() is a real thread to glibc, but ours to join) or the caller
+ * is not a coroutine. */
+static inline struct co *co_of(pthread_t t)
+{
+	return co_self() ? co_lookup(t) : NULL;
+}
+
+/* Cancellation (shim/cancel.c). A blocking shim calls cancel_point() on entry;
+ * after a park that returned -EINTR, intr_restart() acts on a cancellation
+ * (it does not return then) and says whether the call restarts (SA_RESTART,
+ * or a wake that turned out to be for nothing) or returns EINTR. */
+void cancel_act(struct co *self) __attribute__((noreturn));
+static inline void cancel_point(struct co *self)
+{
+	if (__builtin_expect(self->cancel_pending, 0) && !self->cancel_disabled)
+		cancel_act(self);
+}
+int intr_restart(struct co *self, int sa_restart_applies);
+
+/* pthread_exit: run the cleanup handlers, then end the coroutine. */
+void co_unwind_exit(struct co *self, void *value) __attribute__((noreturn));
+
 /* Absolute CLOCK_MONOTONIC deadline for a relative timeout in ns (<0: none). */
 static inline int64_t deadline_in(int64_t ns)
 {

@@ -7,6 +7,18 @@
 
 #include "shim/shim.h"
 
+/* glibc's current default (pthread_setattr_default_np may have changed it). */
+static size_t native_default_stack(void)
+{
+	pthread_attr_t a;
+	size_t size = 0;
+	if (pthread_getattr_default_np(&a) == 0) {
+		pthread_attr_getstacksize(&a, &size);
+		pthread_attr_destroy(&a);
+	}
+	return size ? size : stack_default_size();
+}
+
 static size_t wanted_stack(const pthread_attr_t *attr, void **user, size_t *user_size)
 {
 	size_t size = 0;
@@ -25,11 +37,11 @@ static size_t wanted_stack(const pthread_attr_t *attr, void **user, size_t *user
 		}
 		/* glibc reports its default for an attribute whose size was never
 		 * set; COEXEC_STACK_SIZE replaces that default, not a request. */
-		if (size == stack_default_size())
+		if (size == native_default_stack())
 			size = 0;
 	}
 	if (!size)
-		size = coexec_config.stack_size ? coexec_config.stack_size : stack_default_size();
+		size = coexec_config.stack_size ? coexec_config.stack_size : native_default_stack();
 	return size;
 }
 
@@ -70,15 +82,10 @@ EXPORT int pthread_equal(pthread_t a, pthread_t b)
 	return a == b;
 }
 
-/* The coroutine behind t, or NULL when t is a thread coexec does not run
- * (main() counts as a real thread for glibc, but is ours to join). */
-static struct co *ours(pthread_t t)
-{
-	return co_self() ? co_lookup(t) : NULL;
-}
-
 static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int try)
 {
+	if (try && !c->exited)
+		return EBUSY;
 	if (c == self || self->joiner == c)
 		return EDEADLK;
 	if (c->detached || (c->joiner && c->joiner != self))
@@ -101,15 +108,16 @@ static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int
 
 EXPORT int pthread_join(pthread_t t, void **ret)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_join)(t, ret);
+	cancel_point(co_self());
 	return join(co_self(), c, ret, -1, 0);
 }
 
 EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_tryjoin_np)(t, ret);
 	return join(co_self(), c, ret, -1, 1);
@@ -127,7 +135,7 @@ static int64_t deadline_from_realtime(const struct timespec *abs)
 
 EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abs)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_timedjoin_np)(t, ret, abs);
 	if (!abs)
@@ -139,7 +147,7 @@ EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *
 
 EXPORT int pthread_detach(pthread_t t)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_detach)(t);
 	if (c->detached)
@@ -154,14 +162,15 @@ EXPORT int pthread_detach(pthread_t t)
 
 EXPORT void pthread_exit(void *retval)
 {
-	if (!co_self())
+	struct co *self = co_self();
+	if (!self)
 		REAL_FN(pthread_exit)(retval);
-	co_exit(retval);
+	co_unwind_exit(self, retval);
 }
 
 EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c || c->native)
 		return REAL_FN(pthread_getattr_np)(c ? c->native : t, attr);
 	int r = pthread_attr_init(attr);
@@ -176,7 +185,7 @@ EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 
 EXPORT int pthread_setname_np(pthread_t t, const char *name)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c || c->native) {
 		int r = REAL_FN(pthread_setname_np)(c ? c->native : t, name);
 		if (!r && c)
@@ -192,7 +201,7 @@ EXPORT int pthread_setname_np(pthread_t t, const char *name)
 
 EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c || c->native)
 		return REAL_FN(pthread_getname_np)(c ? c->native : t, buf, len);
 	size_t n = strlen(c->name);
@@ -204,7 +213,7 @@ EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 
 EXPORT int pthread_kill(pthread_t t, int sig)
 {
-	struct co *c = ours(t);
+	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_kill)(t, sig);
 	if (sig < 0 || sig >= NSIG)

@@ -34,7 +34,7 @@ static int64_t sleep_until(int64_t deadline)
 		int r = co_park(PARK_SLEEP, deadline);
 		if (r == -ETIMEDOUT)
 			return 0;
-		if (r == -EINTR) {
+		if (r == -EINTR && !intr_restart(co_self(), 0)) {
 			int64_t left = deadline - now_ns();
 			return left > 0 ? left : 1;
 		}
@@ -51,6 +51,8 @@ static void put_left(struct timespec *rem, int64_t left)
 static int sleeping(void)
 {
 	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
 	return self && !co_alone(self->w);
 }
 

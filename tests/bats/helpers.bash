@@ -1,0 +1,246 @@
+# Shared setup for the bats suites.  Load with `load helpers` and call
+# `common_setup` from setup() and `common_teardown` from teardown().
+#
+# The suites run each test program natively and under coexec and compare
+# the two runs, and check the mechanism (how many kernel threads the
+# process really has).  Every run is bounded by `timeout`; every background
+# process is killed in teardown.
+
+ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+COEXEC="$ROOT/scripts/coexec"
+PROGS="$ROOT/build/progs"
+
+# Most kernel threads (tasks) a coexec process may have: the workers (one
+# per CPU by default, 2 here) and a couple of runtime threads (monitor,
+# offload pool).  The native program needs one per thread.
+TASK_BOUND=${COEXEC_TEST_TASK_BOUND:-4}
+
+# Seconds any single program run may take before it counts as hung.
+RUN_TIMEOUT=${COEXEC_TEST_TIMEOUT:-60}
+
+common_setup() {
+    BG_PIDS=()
+    CMP_N=0
+    [ -x "$COEXEC" ] || skip "no $COEXEC"
+    [ -d "$PROGS" ] || { echo "no $PROGS: run 'make progs'" >&2; return 1; }
+}
+
+common_teardown() {
+    local pid
+    for pid in "${BG_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${BG_PIDS[@]}"; do
+        # give it a moment, then insist
+        local i
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    BG_PIDS=()
+}
+
+# prog NAME: absolute path of a test program, failing clearly if missing.
+prog() {
+    local p="$PROGS/$1"
+    if [ ! -x "$p" ]; then
+        echo "missing test program $p (run 'make progs')" >&2
+        return 1
+    fi
+    printf '%s\n' "$p"
+}
+
+# run_bounded OUTFILE ERRFILE CMD...: run CMD with a time limit; sets RC.
+# A run that hits the limit gets RC 124 (SIGKILL after 5 more seconds).
+run_bounded() {
+    local out=$1 err=$2
+    shift 2
+    RC=0
+    timeout -k 5 "$RUN_TIMEOUT" "$@" >"$out" 2>"$err" </dev/null 3>&- || RC=$?
+}
+
+# describe_rc RC: human words for an exit status from run_bounded.
+describe_rc() {
+    case $1 in
+    124) echo "124 (TIMED OUT after ${RUN_TIMEOUT}s: hung?)" ;;
+    137) echo "137 (killed by SIGKILL after the time limit)" ;;
+    *)
+        if [ "$1" -gt 128 ]; then
+            echo "$1 (killed by signal $(kill -l "$(($1 - 128))" 2>/dev/null || echo $(($1 - 128))))"
+        else
+            echo "$1"
+        fi
+        ;;
+    esac
+}
+
+# compare_native PROG ARGS...: run build/progs/PROG ARGS natively and under
+# coexec; stdout, stderr and exit status must be identical, and the native
+# run must have exited 0 (unless EXPECT_RC says otherwise).
+compare_native() {
+    local name=$1
+    shift
+    local p
+    p=$(prog "$name") || return 1
+    CMP_N=$((CMP_N + 1))
+    local d="$BATS_TEST_TMPDIR/cmp.$CMP_N"
+    mkdir -p "$d"
+
+    run_bounded "$d/native.out" "$d/native.err" "$p" "$@"
+    local nrc=$RC
+    run_bounded "$d/coexec.out" "$d/coexec.err" "$COEXEC" "$p" "$@"
+    local crc=$RC
+
+    local bad=0
+    local want_rc=${EXPECT_RC:-0}
+    if [ "$nrc" != "$want_rc" ]; then
+        echo "NATIVE run of $name $* exited $(describe_rc "$nrc"), expected $want_rc" \
+             "(test program or environment problem)"
+        bad=1
+    fi
+    if [ "$nrc" != "$crc" ]; then
+        echo "exit status differs: native $(describe_rc "$nrc"), coexec $(describe_rc "$crc")"
+        bad=1
+    fi
+    if ! cmp -s "$d/native.out" "$d/coexec.out"; then
+        echo "stdout differs (- native, + coexec):"
+        diff -u "$d/native.out" "$d/coexec.out" | tail -n +3 | head -100
+        bad=1
+    fi
+    if ! cmp -s "$d/native.err" "$d/coexec.err"; then
+        echo "stderr differs (- native, + coexec):"
+        diff -u "$d/native.err" "$d/coexec.err" | tail -n +3 | head -60
+        bad=1
+    fi
+    if [ "$bad" = 1 ]; then
+        echo "---- command: $name $*"
+        echo "---- native stdout:"; head -60 "$d/native.out"
+        echo "---- native stderr:"; head -20 "$d/native.err"
+        echo "---- coexec stdout:"; head -60 "$d/coexec.out"
+        echo "---- coexec stderr:"; head -40 "$d/coexec.err"
+        return 1
+    fi
+    return 0
+}
+
+# compare_case PROG CASE: one case of a scenario program.
+compare_case() {
+    compare_native "$1" "$2"
+}
+
+# check_case_list PROG BATSFILE: every case PROG --list names has a
+# `compare_case PROG CASE` line in BATSFILE, and no line names a case PROG
+# does not have.
+check_case_list() {
+    local p
+    p=$(prog "$1") || return 1
+    local have want
+    want=$("$p" --list | sort)
+    have=$(grep -oE "compare_case $1 [a-z0-9_]+" "$2" | awk '{print $3}' | sort -u)
+    if [ "$want" != "$have" ]; then
+        echo "cases of $1 and tests in $(basename "$2") differ (- program, + tests):"
+        diff -u <(echo "$want") <(echo "$have") | tail -n +3
+        return 1
+    fi
+}
+
+# task_count PID: kernel threads of a process.
+task_count() {
+    ls "/proc/$1/task" 2>/dev/null | wc -l
+}
+
+# start_bg NAME CMD...: start CMD in the background, stdout and stderr to
+# $BATS_TEST_TMPDIR/NAME.out and NAME.err.  The process keeps CMD's pid
+# (exec), so /proc/PID is the program itself; sets BG_PID.  Killed in
+# teardown.
+start_bg() {
+    local name=$1
+    shift
+    (exec "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>"$BATS_TEST_TMPDIR/$name.err" \
+        </dev/null 3>&-) &
+    BG_PID=$!
+    BG_PIDS+=("$BG_PID")
+}
+
+# wait_for_line NAME PID REGEX [SECONDS]: wait until NAME.out has a line
+# matching REGEX; fails if PID dies first or time runs out.
+wait_for_line() {
+    local name=$1 pid=$2 re=$3 secs=${4:-30}
+    local f="$BATS_TEST_TMPDIR/$name.out"
+    local end=$((SECONDS + secs))
+    while [ "$SECONDS" -le "$end" ]; do
+        if grep -qE "$re" "$f" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            grep -qE "$re" "$f" 2>/dev/null && return 0
+            echo "$name (pid $pid) exited before printing /$re/"
+            show_bg "$name"
+            return 1
+        fi
+        sleep 0.05
+    done
+    echo "$name (pid $pid) printed no /$re/ within ${secs}s"
+    show_bg "$name"
+    return 1
+}
+
+# wait_bg PID [SECONDS]: wait for a background process to end; sets RC.
+wait_bg() {
+    local pid=$1 secs=${2:-$RUN_TIMEOUT}
+    local end=$((SECONDS + secs))
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$SECONDS" -gt "$end" ]; then
+            echo "pid $pid still running after ${secs}s"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            RC=124
+            return 1
+        fi
+        sleep 0.05
+    done
+    RC=0
+    wait "$pid" 2>/dev/null || RC=$?
+    return 0
+}
+
+show_bg() {
+    echo "---- $1 stdout:"
+    head -40 "$BATS_TEST_TMPDIR/$1.out" 2>/dev/null
+    echo "---- $1 stderr:"
+    head -40 "$BATS_TEST_TMPDIR/$1.err" 2>/dev/null
+}
+
+# start_server NAME [--coexec] ARGS...: start echo_server on an ephemeral
+# port (ARGS come before the port), wait for "listening on PORT"; sets
+# SERVER_PID and SERVER_PORT.
+start_server() {
+    local name=$1
+    shift
+    local pre=()
+    if [ "${1:-}" = --coexec ]; then
+        pre=("$COEXEC")
+        shift
+    fi
+    local p
+    p=$(prog echo_server) || return 1
+    start_bg "$name" "${pre[@]}" "$p" "$@" 0
+    SERVER_PID=$BG_PID
+    wait_for_line "$name" "$SERVER_PID" '^listening on [0-9]+$' 30 || return 1
+    SERVER_PORT=$(awk '/^listening on/ {print $3; exit}' "$BATS_TEST_TMPDIR/$name.out")
+}
+
+# assert_tasks_at_most PID MAX WHAT: the process has at most MAX tasks.
+assert_tasks_at_most() {
+    local n
+    n=$(task_count "$1")
+    echo "$3: $n kernel threads (bound $2)"
+    if [ "$n" -gt "$2" ]; then
+        echo "$3 has $n kernel threads, more than $2: threads did not become coroutines"
+        ls -l "/proc/$1/task" 2>/dev/null | head -20
+        return 1
+    fi
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# threads: the pthread API around threads (create, join variants, detach,
+# exit, stacks, names, TSD, cancellation, yield) compared with the native
+# run; many threads blocked at once; and the mechanism: threads blocked in
+# read() under coexec are coroutines, not kernel threads.
+
+load helpers
+
+setup() { common_setup; }
+teardown() { common_teardown; }
+
+@test "thread_api: every case has a test here" {
+    check_case_list thread_api "$BATS_TEST_FILENAME"
+}
+
+@test "thread_api: join_values" {
+    compare_case thread_api join_values
+}
+
+@test "thread_api: detached" {
+    compare_case thread_api detached
+}
+
+@test "thread_api: detach" {
+    compare_case thread_api detach
+}
+
+@test "thread_api: join_self" {
+    compare_case thread_api join_self
+}
+
+@test "thread_api: tryjoin" {
+    compare_case thread_api tryjoin
+}
+
+@test "thread_api: timedjoin" {
+    compare_case thread_api timedjoin
+}
+
+@test "thread_api: stacks" {
+    compare_case thread_api stacks
+}
+
+@test "thread_api: user_stack" {
+    compare_case thread_api user_stack
+}
+
+@test "thread_api: self_equal" {
+    compare_case thread_api self_equal
+}
+
+@test "thread_api: names" {
+    compare_case thread_api names
+}
+
+@test "thread_api: yield" {
+    compare_case thread_api yield
+}
+
+@test "thread_api: errno" {
+    compare_case thread_api errno
+}
+
+@test "thread_api: tsd" {
+    compare_case thread_api tsd
+}
+
+@test "thread_api: cancel" {
+    compare_case thread_api cancel
+}
+
+@test "thread_api: pthread_exit from main, the process lives until the last thread" {
+    compare_native thread_api exit_main
+}
+
+@test "thread_api: bad arguments give the same usage error" {
+    EXPECT_RC=2 compare_native thread_api no_such_case
+}
+
+@test "many_threads: 1000 threads blocked in read on one pipe" {
+    compare_native many_threads 1000
+}
+
+@test "many_threads: 5000 threads blocked in read on one pipe" {
+    compare_native many_threads 5000
+}
+
+@test "many_threads: bad arguments give the same usage error" {
+    EXPECT_RC=2 compare_native many_threads
+    EXPECT_RC=2 compare_native many_threads 0
+}
+
+# The control: natively every blocked thread is a kernel thread, so the
+# way we count is sound.
+@test "mechanism: native, 100 threads blocked in read are >= 101 kernel threads" {
+    start_bg mt "$(prog many_threads)" 100 --pause 1500
+    wait_for_line mt "$BG_PID" '^created 100$' 30
+    n=$(task_count "$BG_PID")
+    echo "native: $n kernel threads"
+    [ "$n" -ge 101 ]
+    wait_bg "$BG_PID" 30
+    [ "$RC" = 0 ]
+    grep -qx 'joined 100' "$BATS_TEST_TMPDIR/mt.out"
+}
+
+@test "mechanism: coexec, 100 threads blocked in read stay within the task bound" {
+    start_bg mt "$COEXEC" "$(prog many_threads)" 100 --pause 1500
+    wait_for_line mt "$BG_PID" '^created 100$' 30
+    assert_tasks_at_most "$BG_PID" "$TASK_BOUND" "coexec many_threads 100"
+    wait_bg "$BG_PID" 30
+    [ "$RC" = 0 ] || { show_bg mt; false; }
+    grep -qx 'joined 100' "$BATS_TEST_TMPDIR/mt.out"
+}
+
+@test "mechanism: coexec, a program that never creates a thread stays one task" {
+    start_bg mt "$COEXEC" "$(prog many_threads)" 1 --pause 1000
+    wait_for_line mt "$BG_PID" '^created 1$' 30
+    # main plus the one thread it made: both coroutines on one worker
+    assert_tasks_at_most "$BG_PID" "$TASK_BOUND" "coexec many_threads 1"
+    wait_bg "$BG_PID" 30
+    [ "$RC" = 0 ]
+}
