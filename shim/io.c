@@ -411,3 +411,83 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct io io = { .op = IO_SENDMSG, .msg = (struct msghdr *)msg, .flags = flags };
 	return sock_xfer(fd, e, &io);
 }
+
+/* recvmmsg blocks until vlen messages have arrived (MSG_WAITFORONE: until
+ * the first), and checks its timeout only after each message, writing back
+ * the time left; sendmmsg blocks until every message is sent. */
+EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
+{
+	struct fdent *e = parking_socket(fd, flags);
+	struct timespec t;
+	if (!e || (tmo && copy_in(&t, tmo, sizeof t) < 0))
+		return REAL_FN(recvmmsg)(fd, vec, vlen, flags, tmo);
+	int64_t until = tmo ? now_ns() + t.tv_sec * 1000000000LL + t.tv_nsec : -1;
+	unsigned got = 0;
+	long r;
+	sock_learn_timeouts(fd, e);
+	int64_t deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
+	for (;;) {
+		r = SYS6(SYS_recvmmsg, fd, vec + got, vlen - got, flags | MSG_DONTWAIT, NULL, 0);
+		if (r > 0) {
+			got += r;
+			if (got == vlen || (flags & MSG_WAITFORONE) || (until >= 0 && now_ns() >= until))
+				break;
+			continue;
+		}
+		if (r != -EAGAIN || (got && (flags & MSG_WAITFORONE)))
+			break;
+		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_READ);
+		if (w == -ETIMEDOUT) {
+			r = -EAGAIN;
+			break;
+		}
+		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
+			continue;
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	if (tmo && (got || r >= 0)) {
+		int64_t left = until - now_ns();
+		if (left < 0)
+			left = 0;
+		tmo->tv_sec = left / 1000000000;
+		tmo->tv_nsec = left % 1000000000;
+	}
+	return got ? (int)got : (int)sysret(r);
+}
+
+EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
+{
+	struct fdent *e = parking_socket(fd, flags);
+	if (!e)
+		return REAL_FN(sendmmsg)(fd, vec, vlen, flags);
+	unsigned sent = 0;
+	long r;
+	sock_learn_timeouts(fd, e);
+	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
+	for (;;) {
+		r = SYS4(SYS_sendmmsg, fd, vec + sent, vlen - sent, flags | MSG_DONTWAIT);
+		if (r >= 0) {
+			sent += r;
+			if (sent >= vlen || r == 0)
+				break;
+			continue;
+		}
+		if (r != -EAGAIN)
+			break;
+		int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_WRITE);
+		if (w == -ETIMEDOUT) {
+			r = -EAGAIN;
+			break;
+		}
+		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
+			continue;
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	return sent ? (int)sent : (int)sysret(r);
+}

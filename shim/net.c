@@ -210,3 +210,72 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	}
 	return r;
 }
+
+struct sendfile_args {
+	int in;
+	off_t *off;
+	size_t count;
+};
+
+static long do_sendfile(int fd, void *p)
+{
+	struct sendfile_args *a = p;
+	return SYS4(SYS_sendfile, fd, a->in, a->off, a->count);
+}
+
+/* sendfile to a blocking socket sends everything (or up to the end of the
+ * input) before it returns; no flag makes one call non-blocking, so the
+ * description is non-blocking across each call, like accept. */
+static ssize_t send_file(int out, int in, off_t *off, size_t count)
+{
+	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
+	struct fdent *e = self && !co_alone(self->w) ? fd_known(out) : NULL;
+	if (!e || e->kind != FD_SOCK || e->user_nb || count == 0)
+		return REAL_FN(sendfile)(out, in, off, count);
+	long fl = sys_fcntl(out, F_GETFL, 0);
+	if (fl < 0)
+		return sysret(fl);
+	sock_learn_timeouts(out, e);
+	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
+	struct sendfile_args a = { in, off, count };
+	size_t done = 0;
+	long r;
+	for (;;) {
+		r = nonblocking_call(out, fl, do_sendfile, &a);
+		if (r > 0) {
+			done += r;
+			a.count -= r;
+			if (!a.count)
+				break;
+			continue;
+		}
+		if (r != -EAGAIN)
+			break;
+		int w = fd_wait(out, e, EPOLLOUT, deadline, PARK_WRITE);
+		if (w == -ETIMEDOUT) {
+			r = -EAGAIN;
+			break;
+		}
+		if (w == -EINTR && intr_restart(self, deadline < 0))
+			continue;
+		if (w < 0) {
+			r = w;
+			break;
+		}
+	}
+	return done ? (ssize_t)done : sysret(r);
+}
+
+EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
+{
+	return send_file(out, in, off, count);
+}
+
+/* The same call for programs built with 64-bit file offsets (off_t is
+ * 64 bits on x86_64 either way). */
+EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
+{
+	return send_file(out, in, off, count);
+}
