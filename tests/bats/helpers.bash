@@ -17,6 +17,9 @@ TASK_BOUND=${COEXEC_TEST_TASK_BOUND:-4}
 
 # Seconds any single program run may take before it counts as hung.
 RUN_TIMEOUT=${COEXEC_TEST_TIMEOUT:-60}
+# The same for one case of a scenario program (natively each takes a few
+# seconds at most); short, so that a hang costs little.
+CASE_TIMEOUT=${COEXEC_TEST_CASE_TIMEOUT:-20}
 
 common_setup() {
     BG_PIDS=()
@@ -128,7 +131,7 @@ compare_native() {
 
 # compare_case PROG CASE: one case of a scenario program.
 compare_case() {
-    compare_native "$1" "$2"
+    RUN_TIMEOUT=$CASE_TIMEOUT compare_native "$1" "$2"
 }
 
 # check_case_list PROG BATSFILE: every case PROG --list names has a

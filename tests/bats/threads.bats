@@ -120,3 +120,17 @@ teardown() { common_teardown; }
     wait_bg "$BG_PID" 30
     [ "$RC" = 0 ]
 }
+
+@test "parked: 20 threads blocked in each of 13 kinds of call, then released" {
+    compare_native parked 20
+}
+
+@test "mechanism: coexec, 50 threads in each of 13 kinds of blocking call stay within the task bound" {
+    start_bg pk "$COEXEC" "$(prog parked)" 50 --pause 1000
+    wait_for_line pk "$BG_PID" '^parked 700$' 30
+    sleep 0.3   # let the last ones reach their call
+    assert_tasks_at_most "$BG_PID" "$TASK_BOUND" "coexec parked 50"
+    wait_bg "$BG_PID" 60
+    [ "$RC" = 0 ] || { show_bg pk; false; }
+    grep -qx 'joined 700' "$BATS_TEST_TMPDIR/pk.out"
+}
