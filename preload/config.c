@@ -1,4 +1,5 @@
 /* Configuration from COEXEC_* variables; see config.h and coexec.7. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,27 @@ int config_parse_bool(const char *s, int *out)
 	return 0;
 }
 
+int config_parse_workers(const char *s, int *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	long v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > 1024)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* The CPUs this process may run on, as a native program would use them. */
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return 1;
+}
+
 void config_read(void)
 {
 	const char *v;
@@ -83,6 +105,12 @@ void config_read(void)
 		coexec_config.log_file = v;
 	if ((v = getenv("COEXEC_STATS")) && config_parse_bool(v, &coexec_config.stats) < 0)
 		coexec_say("COEXEC_STATS: '%s' is not 0 or 1; statistics off", v);
+	coexec_config.workers = usable_cpus();
+	if ((v = getenv("COEXEC_WORKERS")) && config_parse_workers(v, &coexec_config.workers) < 0) {
+		coexec_config.workers = usable_cpus();
+		coexec_say("COEXEC_WORKERS: '%s' is not a number from 1 to 1024; using %d (the usable CPUs)",
+			   v, coexec_config.workers);
+	}
 	if ((v = getenv("COEXEC_STACK_SIZE")) &&
 	    config_parse_size(v, &coexec_config.stack_size) < 0) {
 		coexec_say("COEXEC_STACK_SIZE: '%s' is not a size between 16k and 1G (digits, k or M suffix); using the native default", v);

@@ -10,6 +10,7 @@ struct coexec_config {
 	const char *log_file;   /* COEXEC_LOG_FILE, or NULL for stderr */
 	int stats;              /* COEXEC_STATS */
 	size_t stack_size;      /* COEXEC_STACK_SIZE; 0 = native default */
+	int workers;            /* COEXEC_WORKERS; default: usable CPUs */
 };
 
 extern struct coexec_config coexec_config;
@@ -20,5 +21,6 @@ void config_read(void);
 int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen);
 int config_parse_size(const char *s, size_t *out);
 int config_parse_bool(const char *s, int *out);
+int config_parse_workers(const char *s, int *out);
 
 #endif

@@ -45,18 +45,20 @@ static void atfork_child(void)
 	struct worker *w = worker_self();
 	if (!w)
 		return;
-	struct co *self = w->cur;
-	w->run_head = w->run_tail = NULL;
-	w->ntimers = 0;
-	w->reap = NULL;
-	w->remote_head = NULL;
-	w->remote_pending = 0;
-	w->remote_lock = 0;
-	w->nlive = 1;
-	co_live_total = 1;
-	self->joiner = NULL;
-	netpoll_atfork_child();
-	LOG(LOG_PROC, "fork: child %d keeps co%u", (int)sys_getpid(), self->id);
+	worker_atfork_child();
+	LOG(LOG_PROC, "fork: child %d keeps co%u", (int)sys_getpid(), w->cur->id);
+}
+
+/* Workers are kernel threads coexec starts with the real pthread_create. */
+static int spawn_worker(void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	int r = real.pthread_create(&t, &a, fn, arg);
+	pthread_attr_destroy(&a);
+	return r;
 }
 
 __attribute__((constructor(101))) static void coexec_init(void)
@@ -66,7 +68,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	coexec_log_mask = coexec_config.debug;
 	coexec_log_start();
 	open_log();
-	if (!worker_adopt(0)) {
+	if (!worker_adopt(coexec_config.workers, spawn_worker)) {
 		coexec_say("out of memory at start-up; running natively");
 		return;
 	}
@@ -75,5 +77,6 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);
-	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0", COEXEC_VERSION);
+	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0 of %d", COEXEC_VERSION,
+	    coexec_config.workers);
 }

@@ -4,31 +4,45 @@
 
 void coexec_stats_print(void)
 {
-	struct worker *w = worker_self();
-	if (!w)
-		return;
-	coexec_say("stats: %llu threads created as coroutines, peak %u live, %llu switches, %llu polls",
-		   w->stats.created, w->stats.peak_live, w->stats.switches, w->stats.polls);
-	char line[256];
+	unsigned long long created = 0, switches = 0, polls = 0, parks[PARK__COUNT] = { 0 };
+	unsigned peak = 0;
 	int n = 0;
+	for (int i = 0; i < WORKERS_MAX; i++) {
+		struct worker *w = workers[i];
+		if (!w)
+			continue;
+		n++;
+		created += w->stats.created;
+		switches += w->stats.switches;
+		polls += w->stats.polls;
+		peak += w->stats.peak_live;
+		for (int k = 0; k < PARK__COUNT; k++)
+			parks[k] += w->stats.parks[k];
+	}
+	if (!n)
+		return;
+	coexec_say("stats: %d workers, %llu threads created as coroutines, peak %u live, "
+		   "%llu switches, %llu polls", n, created, peak, switches, polls);
+	char line[256];
+	int len = 0;
 	for (int i = 0; i < PARK__COUNT; i++) {
-		if (!w->stats.parks[i])
+		if (!parks[i] || i == PARK_IDLE)
 			continue;
 		/* built by hand: coexec_fmt has no field for a varying list */
 		const char *name = park_reason_name[i];
-		while (*name && n < (int)sizeof line - 24)
-			line[n++] = *name++;
-		line[n++] = '=';
-		unsigned long long v = w->stats.parks[i];
+		while (*name && len < (int)sizeof line - 24)
+			line[len++] = *name++;
+		line[len++] = '=';
+		unsigned long long v = parks[i];
 		char tmp[24];
 		int k = 0;
 		do
 			tmp[k++] = '0' + v % 10;
 		while ((v /= 10));
-		while (k && n < (int)sizeof line - 2)
-			line[n++] = tmp[--k];
-		line[n++] = ' ';
+		while (k && len < (int)sizeof line - 2)
+			line[len++] = tmp[--k];
+		line[len++] = ' ';
 	}
-	line[n ? n - 1 : 0] = 0;
-	coexec_say("stats: parks by reason: %s", n ? line : "none");
+	line[len ? len - 1 : 0] = 0;
+	coexec_say("stats: parks by reason: %s", len ? line : "none");
 }

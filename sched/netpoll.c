@@ -19,11 +19,14 @@
 #define NCHUNKS 16384             /* 16M descriptors; beyond: pass-through */
 #define KICK_DATA UINT64_MAX
 
+#define SHARED_DATA (UINT64_MAX - 1)
+
 static struct fdent *chunks[NCHUNKS];
 static int epfd = -1;
-static int kickfd = -1;
-static int runtime_fds[8];
+static int nested;
+static int runtime_fds[2 + 2 * 64];
 static int nruntime_fds;
+static int table_lock;
 
 struct fdent *fd_get(int fd)
 {
@@ -46,23 +49,22 @@ struct fdent *fd_get(int fd)
 	return &c[fd & (CHUNK - 1)];
 }
 
-static void wake_all(struct fdent *e)
-{
-	for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
-		co_wake(wt->co);
-}
-
+/* Forget everything about the descriptor but its waiters, who are woken
+ * and find the generation changed. */
 static void reset(struct fdent *e)
 {
-	wake_all(e);
+	spin_lock(&e->lock);
+	for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
+		co_wake(wt->co);
 	uint32_t gen = e->gen + 1;
 	struct fdwaiter *ws = e->waiters;
-	memset(e, 0, sizeof *e);
+	memset((char *)e + sizeof e->lock, 0, sizeof *e - sizeof e->lock);
 	e->gen = gen;
 	e->user_nb = -1;
 	/* Woken waiters unlink themselves from this list; keep it reachable
 	 * until they have. */
 	e->waiters = ws;
+	spin_unlock(&e->lock);
 }
 
 struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb)
@@ -80,7 +82,7 @@ struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb)
 void fd_forget(int fd)
 {
 	struct fdent *e = fd_get(fd);
-	if (e && (e->kind != FD_UNKNOWN || e->waiters || e->armed)) {
+	if (e && (e->kind != FD_UNKNOWN || e->waiters || e->armed || e->ready)) {
 		LOG(LOG_NET, "fd %d forget", fd);
 		reset(e);
 	}
@@ -157,35 +159,77 @@ int fd_hide(int fd)
 		sys_close(fd);
 		fd = nfd;
 	}
+	spin_lock(&table_lock);
 	if (nruntime_fds < (int)(sizeof runtime_fds / sizeof runtime_fds[0]))
 		runtime_fds[nruntime_fds++] = fd;
+	spin_unlock(&table_lock);
 	return fd;
+}
+
+void netpoll_set_nested(int on)
+{
+	nested = on;
 }
 
 int netpoll_init(void)
 {
-	if (epfd >= 0)
+	if (__atomic_load_n(&epfd, __ATOMIC_ACQUIRE) >= 0)
 		return 0;
-	long fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
+	spin_lock(&table_lock);
+	long fd = epfd;
+	if (fd < 0) {
+		spin_unlock(&table_lock);
+		fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
+		if (fd < 0)
+			return fd;
+		fd = fd_hide(fd);
+		spin_lock(&table_lock);
+		if (epfd >= 0) { /* somebody else won */
+			spin_unlock(&table_lock);
+			return 0;
+		}
+		__atomic_store_n(&epfd, (int)fd, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&table_lock);
+	LOG(LOG_SCHED, "netpoll up: epoll fd %ld%s", fd, nested ? ", one epoll per worker" : "");
+	return 0;
+}
+
+int netpoll_worker_init(struct worker *w)
+{
+	int r = netpoll_init();
+	if (r < 0)
+		return r;
+	long fd = SYS(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
-	epfd = fd_hide(fd);
-	fd = SYS(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
-	if (fd < 0)
-		return fd;
-	kickfd = fd_hide(fd);
+	w->kickfd = fd_hide(fd);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
-	long r = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, kickfd, &ev);
-	LOG(LOG_SCHED, "netpoll up: epoll fd %d, kick fd %d", epfd, kickfd);
-	return r < 0 ? r : 0;
+	if (!nested) {
+		w->wepfd = epfd;
+		return (int)SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, w->kickfd, &ev);
+	}
+	fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return fd;
+	w->wepfd = fd_hide(fd);
+	long rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, w->kickfd, &ev);
+	struct epoll_event sh = { .events = EPOLLIN, .data.u64 = SHARED_DATA };
+	if (rc == 0)
+		rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, epfd, &sh);
+	return (int)rc;
 }
 
 void netpoll_atfork_child(void)
 {
 	for (int i = 0; i < nruntime_fds; i++)
-		sys_close(runtime_fds[i]);
+		if (runtime_fds[i] != coexec_log_fd)
+			sys_close(runtime_fds[i]);
 	nruntime_fds = 0;
-	epfd = kickfd = -1;
+	if (coexec_log_fd >= 0)
+		runtime_fds[nruntime_fds++] = coexec_log_fd;
+	epfd = -1;
+	table_lock = 0;
 	/* The child's descriptors are the parent's, with the parent's
 	 * knowledge of them; only the registrations are gone. */
 	for (int c = 0; c < NCHUNKS; c++) {
@@ -193,6 +237,8 @@ void netpoll_atfork_child(void)
 			continue;
 		for (int i = 0; i < CHUNK; i++) {
 			chunks[c][i].armed = 0;
+			chunks[c][i].ready = 0;
+			chunks[c][i].lock = 0;
 			chunks[c][i].waiters = NULL;
 		}
 	}
@@ -200,13 +246,18 @@ void netpoll_atfork_child(void)
 
 int fd_arm(int fd, struct fdent *e)
 {
-	if (e->armed)
+	if (__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE))
 		return 0;
 	if (e->unpollable)
 		return -EPERM;
 	int r = netpoll_init();
 	if (r < 0)
 		return r;
+	spin_lock(&e->lock);
+	if (e->armed) {
+		spin_unlock(&e->lock);
+		return 0;
+	}
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32,
@@ -217,25 +268,40 @@ int fd_arm(int fd, struct fdent *e)
 	if (rc < 0) {
 		if (rc == -EPERM)
 			e->unpollable = 1;
+		spin_unlock(&e->lock);
 		LOG(LOG_NET, "fd %d cannot be polled (error %ld)", fd, -rc);
 		return rc;
 	}
-	e->armed = 1;
+	__atomic_store_n(&e->armed, 1, __ATOMIC_RELEASE);
+	spin_unlock(&e->lock);
 	LOG(LOG_NET, "fd %d registered", fd);
 	return 0;
 }
 
-void fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
+int fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
 {
+	spin_lock(&e->lock);
+	if (e->ready & wt->events) {
+		e->ready &= ~wt->events;
+		spin_unlock(&e->lock);
+		wt->prev = wt->next = NULL;
+		wt->co = NULL; /* not on the list */
+		return 1;
+	}
 	wt->prev = NULL;
 	wt->next = e->waiters;
 	if (e->waiters)
 		e->waiters->prev = wt;
 	e->waiters = wt;
+	spin_unlock(&e->lock);
+	return 0;
 }
 
 void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
 {
+	if (!wt->co)
+		return;
+	spin_lock(&e->lock);
 	if (wt->prev)
 		wt->prev->next = wt->next;
 	else if (e->waiters == wt)
@@ -243,6 +309,7 @@ void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
 	if (wt->next)
 		wt->next->prev = wt->prev;
 	wt->prev = wt->next = NULL;
+	spin_unlock(&e->lock);
 }
 
 int fd_wait(int fd, struct fdent *e, unsigned events, int64_t deadline, enum park_reason why)
@@ -252,48 +319,41 @@ int fd_wait(int fd, struct fdent *e, unsigned events, int64_t deadline, enum par
 		return r;
 	uint32_t gen = e->gen;
 	struct fdwaiter wt = { .co = co_self(), .events = events };
-	fd_waiter_add(e, &wt);
+	if (fd_waiter_add(e, &wt))
+		return 0; /* an edge came before we waited: try again */
 	r = co_park(why, deadline);
 	fd_waiter_del(e, &wt);
-	if (e->gen != gen)
+	if (__atomic_load_n(&e->gen, __ATOMIC_ACQUIRE) != gen)
 		return -EBADF;
 	return r;
 }
 
-void netpoll_kick(void)
+void netpoll_kick(struct worker *w)
 {
 	uint64_t one = 1;
-	if (kickfd >= 0)
-		sys_write(kickfd, &one, sizeof one);
+	if (w->kickfd > 0)
+		sys_write(w->kickfd, &one, sizeof one);
 }
 
-int netpoll_wait(struct worker *w, int64_t timeout_ns)
+static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 {
-	struct epoll_event evs[128];
-	long n;
-
-	if (epfd < 0 && netpoll_init() < 0)
-		return -1;
-	w->stats.polls++;
-	if (timeout_ns < 0) {
-		n = SYS6(SYS_epoll_pwait, epfd, evs, 128, -1, 0, 8);
-	} else {
-		struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
-		n = SYS6(SYS_epoll_pwait2, epfd, evs, 128, &ts, 0, 8);
-		if (n == -ENOSYS)
-			n = SYS6(SYS_epoll_pwait, epfd, evs, 128,
-				 (timeout_ns + 999999) / 1000000, 0, 8);
-	}
 	for (long i = 0; i < n; i++) {
 		uint64_t d = evs[i].data.u64;
 		if (d == KICK_DATA) {
 			uint64_t v;
-			sys_read(kickfd, &v, sizeof v);
+			sys_read(w->kickfd, &v, sizeof v);
+			continue;
+		}
+		if (d == SHARED_DATA) {
+			struct epoll_event more[128];
+			long m = SYS6(SYS_epoll_pwait, epfd, more, 128, 0, 0, 8);
+			if (m > 0)
+				dispatch(more, m, w);
 			continue;
 		}
 		int fd = (int)(uint32_t)d;
 		struct fdent *e = fd_get(fd);
-		if (!e || e->gen != (uint32_t)(d >> 32))
+		if (!e)
 			continue;
 		unsigned ev = evs[i].events;
 		unsigned want = 0;
@@ -303,31 +363,78 @@ int netpoll_wait(struct worker *w, int64_t timeout_ns)
 			want |= EPOLLOUT;
 		if (ev & (EPOLLERR | EPOLLHUP))
 			want |= EPOLLIN | EPOLLOUT;
-		for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
-			if (wt->events & want)
-				co_wake(wt->co);
+		spin_lock(&e->lock);
+		if (e->gen == (uint32_t)(d >> 32)) {
+			unsigned woken = 0;
+			for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next) {
+				if (wt->events & want) {
+					woken |= wt->events & want;
+					co_wake(wt->co);
+				}
+			}
+			e->ready |= want & ~woken;
+		}
+		spin_unlock(&e->lock);
 	}
-	return n < 0 ? (int)n : (int)n;
 }
 
+int netpoll_wait(struct worker *w, int64_t timeout_ns)
+{
+	struct epoll_event evs[128];
+	long n;
+
+	w->stats.polls++;
+	if (timeout_ns < 0) {
+		n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128, -1, 0, 8);
+	} else {
+		struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
+		n = SYS6(SYS_epoll_pwait2, w->wepfd, evs, 128, &ts, 0, 8);
+		if (n == -ENOSYS)
+			n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128,
+				 (timeout_ns + 999999) / 1000000, 0, 8);
+	}
+	if (n > 0)
+		dispatch(evs, n, w);
+	return (int)n;
+}
+
+/* The runtime's descriptors are found by number in several places (the
+ * workers, the log, epoll registrations keyed by number): rather than chase
+ * them, an evicted number is duplicated elsewhere under the same open file
+ * and every holder updated. */
 void fd_evict_runtime(int fd)
 {
+	spin_lock(&table_lock);
 	for (int i = 0; i < nruntime_fds; i++) {
 		if (runtime_fds[i] != fd)
 			continue;
 		long nfd = sys_fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
 		if (nfd < 0)
-			return;
+			break;
 		runtime_fds[i] = nfd;
-		if (fd == epfd) {
+		int was_ep = fd == epfd;
+		if (was_ep)
 			epfd = nfd;
-		} else if (fd == kickfd) {
-			kickfd = nfd;
-			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
-			SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, kickfd, &ev);
+		if (fd == coexec_log_fd)
+			coexec_log_fd = nfd;
+		for (int k = 0; k < WORKERS_MAX; k++) {
+			struct worker *w = workers[k];
+			if (!w)
+				continue;
+			if (w->wepfd == fd)
+				w->wepfd = nfd; /* single worker: the shared instance itself */
+			if (w->kickfd == fd) {
+				w->kickfd = nfd;
+				struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
+				SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, nfd, &ev);
+			}
+			if (nested && was_ep) {
+				struct epoll_event sh = { .events = EPOLLIN, .data.u64 = SHARED_DATA };
+				SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, nfd, &sh);
+			}
 		}
 		sys_close(fd);
-		LOG(LOG_SCHED, "runtime fd %d moved to %ld: the program wants the number", fd, nfd);
-		return;
+		break;
 	}
+	spin_unlock(&table_lock);
 }

@@ -13,8 +13,14 @@
  *     spurious.
  *   - fd_forget() (close, dup2 onto a watched number) wakes the waiters and
  *     resets the entry; a waiter sees fd_gen() changed and reports EBADF.
- *   - netpoll_wait() blocks the worker in epoll until an event, a remote wake
- *     or the timeout (ns, -1 forever).
+ *   - An event that finds no waiter for its direction leaves a ready mark;
+ *     the next wait on that direction consumes it and returns at once, so an
+ *     edge that arrives between a failed attempt and the wait is not lost.
+ *   - netpoll_wait() blocks the worker until an event, a kick or the
+ *     timeout (ns, -1 forever). With one worker it waits on the shared epoll
+ *     instance itself; with several, each waits on a small epoll of its own
+ *     holding its kick eventfd and the shared instance, and whoever wakes
+ *     first collects the shared events and hands each waiter to its worker.
  * The table also remembers what the program believes about each descriptor:
  * its blocking mode and socket timeouts, learned from the calls that created
  * or changed them (or asked of the kernel once, for inherited descriptors). */
@@ -34,6 +40,8 @@ struct fdwaiter {
 };
 
 struct fdent {
+	int lock;                 /* spin lock: waiters, ready, armed, gen */
+	uint8_t ready;            /* EPOLLIN/EPOLLOUT edges nobody waited for */
 	uint32_t gen;
 	uint8_t kind;             /* enum fd_kind */
 	uint8_t armed;            /* registered with our epoll */
@@ -42,6 +50,8 @@ struct fdent {
 	uint8_t timeo_known;
 	uint8_t nowait_bad;       /* RWF_NOWAIT unsupported here */
 	int socktype;             /* SOCK_STREAM, ... for sockets; 0 unknown */
+	int nb_holds;             /* calls running with our O_NONBLOCK (shim/net.c) */
+	int saved_fl;             /* the file status flags they found */
 	int64_t rcvtimeo, sndtimeo;   /* ns; 0 = none */
 	struct fdwaiter *waiters;
 };
@@ -63,7 +73,9 @@ int fd_arm(int fd, struct fdent *e);
  * Returns 0, -ETIMEDOUT, or -EBADF when the descriptor was closed meanwhile. */
 int fd_wait(int fd, struct fdent *e, unsigned events, int64_t deadline, enum park_reason why);
 
-void fd_waiter_add(struct fdent *e, struct fdwaiter *wt);
+/* Add a waiter; returns nonzero (and adds nothing) if an unclaimed edge
+ * for its events is pending: try the operation again instead of waiting. */
+int fd_waiter_add(struct fdent *e, struct fdwaiter *wt);
 void fd_waiter_del(struct fdent *e, struct fdwaiter *wt);
 
 void fd_forget(int fd);
@@ -82,10 +94,14 @@ void fd_evict_runtime(int fd);
 int fd_hide(int fd);
 
 int netpoll_init(void);
+/* Several workers: each waits on an epoll of its own (see above). */
+void netpoll_set_nested(int on);
+/* A worker's kick eventfd (and own epoll when nested). 0 or -errno. */
+int netpoll_worker_init(struct worker *w);
 int netpoll_wait(struct worker *w, int64_t timeout_ns);
 
-/* Wake a worker blocked in netpoll_wait (from another thread). */
-void netpoll_kick(void);
+/* Wake worker w, blocked in netpoll_wait, from another thread. */
+void netpoll_kick(struct worker *w);
 
 /* After fork, in the child: a new epoll, every registration forgotten. */
 void netpoll_atfork_child(void);

@@ -1,4 +1,13 @@
-/* Coroutines and workers; see worker.h for the model and the wait protocol. */
+/* Coroutines and workers; see worker.h for the model and the wait protocol.
+ *
+ * Cross-thread rules. A coroutine's run queue, timers and stack cache belong
+ * to its worker and are touched by that worker only. Other threads reach a
+ * worker through its remote queue (a spin lock and a kick of its eventfd when
+ * it is waiting in the poller) and its interrupt list (lock-free, for signal
+ * handlers). A wake can race with the coroutine going to sleep: co_wake
+ * leaves wake_pending behind when the coroutine is not parked yet, and
+ * co_park returns at once when it finds it. Waits tolerate such spurious
+ * returns; every caller rechecks its condition. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -14,7 +23,14 @@ __thread struct worker *worker_tls;
 int co_live_total;
 void (*co_on_last_exit)(void);
 void (*co_on_exit)(struct co *);
+struct co *co_main;
+struct worker *workers[WORKERS_MAX];
+int nworkers_started;
 
+static int nworkers_wanted = 1;
+static int (*spawn_thread)(void *(*)(void *), void *);
+static int start_lock;
+static unsigned place_next;
 static uint32_t next_id;
 static const uintptr_t key_mix = 0x5bd1e9955bd1e995ull;
 
@@ -22,6 +38,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_YIELD] = "yield",     [PARK_READ] = "read",   [PARK_WRITE] = "write",
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",   [PARK_EXIT] = "exit",
+	[PARK_IDLE] = "idle",
 };
 
 /* A coroutine object carries a magic number and, in its third word, its own
@@ -60,8 +77,8 @@ static void drain_remote(struct worker *w)
 {
 	spin_lock(&w->remote_lock);
 	struct co *co = w->remote_head;
-	w->remote_head = NULL;
-	__atomic_store_n(&w->remote_pending, 0, __ATOMIC_RELAXED);
+	w->remote_head = w->remote_tail = NULL;
+	__atomic_store_n(&w->remote_pending, 0, __ATOMIC_SEQ_CST);
 	spin_unlock(&w->remote_lock);
 	while (co) {
 		struct co *next = co->next;
@@ -70,36 +87,53 @@ static void drain_remote(struct worker *w)
 	}
 }
 
-void co_wake(struct co *co)
+/* Wake a worker that may be blocked in the poller. */
+static void kick(struct worker *w)
 {
-	enum co_state parked = CO_PARKED;
-	if (!__atomic_compare_exchange_n(&co->state, &parked, CO_RUNNABLE, 0,
-					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		return;
+	if (__atomic_load_n(&w->in_poll, __ATOMIC_SEQ_CST))
+		netpoll_kick(w);
+}
+
+/* Queue a runnable coroutine on its worker, from any thread. */
+static void make_runnable(struct co *co)
+{
 	struct worker *w = co->w;
 	if (w == worker_tls) {
 		runq_push(w, co);
 		return;
 	}
 	spin_lock(&w->remote_lock);
-	co->next = w->remote_head;
-	w->remote_head = co;
-	__atomic_store_n(&w->remote_pending, 1, __ATOMIC_RELAXED);
+	co->next = NULL;
+	if (w->remote_tail)
+		w->remote_tail->next = co;
+	else
+		w->remote_head = co;
+	w->remote_tail = co;
+	__atomic_store_n(&w->remote_pending, 1, __ATOMIC_SEQ_CST);
 	spin_unlock(&w->remote_lock);
-	netpoll_kick();
+	kick(w);
 }
 
-/* Called on the coroutine that has just been switched to: free what the
- * previous one left behind when it died. */
-static void after_switch(struct worker *w)
+static int try_wake(struct co *co)
 {
-	struct co *dead = w->reap;
-	if (!dead)
+	enum co_state parked = CO_PARKED;
+	if (!__atomic_compare_exchange_n(&co->state, &parked, CO_RUNNABLE, 0,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return 0;
+	make_runnable(co);
+	return 1;
+}
+
+void co_wake(struct co *co)
+{
+	if (try_wake(co))
 		return;
-	w->reap = NULL;
-	stack_free(&w->stacks, &dead->stack);
-	if (dead->detached)
-		co_destroy(dead);
+	if (__atomic_load_n(&co->state, __ATOMIC_SEQ_CST) == CO_DEAD)
+		return;
+	/* Not parked (yet): leave word for its next park, then try again in
+	 * case it parked meanwhile. */
+	__atomic_store_n(&co->wake_pending, 1, __ATOMIC_SEQ_CST);
+	try_wake(co);
 }
 
 static void __attribute__((noreturn, noinline)) overflowed(struct co *co)
@@ -122,7 +156,6 @@ static void switch_to(struct worker *w, struct co *from, struct co *to)
 	co_switch(&from->ctx, &to->ctx);
 	errno = from->saved_errno;
 	h_errno = from->saved_h_errno;
-	after_switch(w);
 }
 
 void co_interrupt(struct co *co, int sig)
@@ -134,13 +167,15 @@ void co_interrupt(struct co *co, int sig)
 	struct co *head = __atomic_load_n(&w->intr_list, __ATOMIC_RELAXED);
 	do
 		co->intr_next = head;
-	while (!__atomic_compare_exchange_n(&w->intr_list, &head, co, 1, __ATOMIC_RELEASE,
+	while (!__atomic_compare_exchange_n(&w->intr_list, &head, co, 1, __ATOMIC_SEQ_CST,
 					    __ATOMIC_RELAXED));
+	if (w != worker_tls)
+		kick(w);
 }
 
 static int interruptible(enum park_reason why)
 {
-	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT;
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT && why != PARK_IDLE;
 }
 
 static void deliver_interrupts(struct worker *w)
@@ -191,9 +226,13 @@ static void schedule(struct worker *w)
 		int64_t tmo = w->ntimers ? timer_run(w, now_ns()) : -1;
 		if (w->run_head)
 			continue;
-		w->in_poll = 1;
-		netpoll_wait(w, tmo);
-		w->in_poll = 0;
+		/* Announce the wait, then look once more at what other threads
+		 * may have queued: they kick only a worker that announced it. */
+		__atomic_store_n(&w->in_poll, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&w->remote_pending, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&w->intr_list, __ATOMIC_SEQ_CST))
+			netpoll_wait(w, tmo);
+		__atomic_store_n(&w->in_poll, 0, __ATOMIC_SEQ_CST);
 		w->since_poll = 0;
 	}
 }
@@ -207,7 +246,15 @@ int co_park(enum park_reason why, int64_t deadline)
 	self->timed_out = 0;
 	self->intr_sig = 0;
 	w->stats.parks[why]++;
-	__atomic_store_n(&self->state, CO_PARKED, __ATOMIC_RELEASE);
+	__atomic_store_n(&self->state, CO_PARKED, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&self->wake_pending, 0, __ATOMIC_SEQ_CST)) {
+		enum co_state parked = CO_PARKED;
+		/* woken before it slept; unless a waker has just queued it */
+		if (__atomic_compare_exchange_n(&self->state, &parked, CO_RUNNING, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return 0;
+		deadline = -1;
+	}
 	if (deadline >= 0) {
 		self->deadline = deadline;
 		timer_add(w, self);
@@ -237,49 +284,127 @@ void co_yield(void)
 static void co_entry(void *p)
 {
 	struct co *co = p;
-	after_switch(co->w);
 	errno = 0;
 	h_errno = 0;
 	LOG(LOG_SCHED, "start co%u fn %p", co->id, (void *)co->fn);
 	co_exit(co->fn(co->arg));
 }
 
+static void *worker_main(void *arg);
+
+/* The worker a new coroutine goes to: round robin over the workers wanted,
+ * starting them as they are first chosen. */
+static struct worker *place(void)
+{
+	struct worker *self = worker_tls;
+	if (nworkers_wanted <= 1)
+		return self;
+	unsigned i = __atomic_fetch_add(&place_next, 1, __ATOMIC_RELAXED) % nworkers_wanted;
+	struct worker *w = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
+	if (w)
+		return w;
+	spin_lock(&start_lock);
+	w = workers[i];
+	if (!w) {
+		w = calloc(1, sizeof *w);
+		if (w) {
+			w->id = i;
+			if (netpoll_worker_init(w) < 0 || spawn_thread(worker_main, w) != 0) {
+				free(w);
+				w = NULL;
+			} else {
+				__atomic_store_n(&workers[i], w, __ATOMIC_RELEASE);
+				__atomic_add_fetch(&nworkers_started, 1, __ATOMIC_RELAXED);
+				LOG(LOG_SCHED, "worker %u started", i);
+			}
+		}
+	}
+	spin_unlock(&start_lock);
+	return w ? w : self;
+}
+
 int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size,
 	      void *user_stack, size_t user_size, int detached)
 {
-	struct worker *w = worker_tls;
+	struct worker *self = worker_tls;
 	struct co *co = calloc(1, sizeof *co);
 	if (!co)
 		return -EAGAIN;
 	if (user_stack) {
 		co->stack = (struct stack){ .base = user_stack, .size = user_size, .user = 1 };
 	} else {
-		int r = stack_alloc(&w->stacks, &co->stack, stack_size ? stack_size : stack_default_size());
+		int r = stack_alloc(&self->stacks, &co->stack,
+				    stack_size ? stack_size : stack_default_size());
 		if (r < 0) {
 			free(co);
 			return r;
 		}
 	}
+	struct worker *w = place();
 	co->magic = CO_MAGIC;
 	co->key = (uintptr_t)co ^ key_mix;
 	co->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	co->w = w;
 	co->fn = fn;
 	co->arg = arg;
-	co->detached = detached;
+	co->fate = detached ? FATE_DETACHED : FATE_JOINABLE;
 	co->heap_idx = -1;
 	co_ctx_make(&co->ctx, (char *)co->stack.base + co->stack.size, co_entry, co);
 	co->state = CO_RUNNABLE;
-	w->nlive++;
-	__atomic_add_fetch(&co_live_total, 1, __ATOMIC_RELAXED);
-	w->stats.created++;
-	if ((unsigned)w->nlive > w->stats.peak_live)
-		w->stats.peak_live = w->nlive;
-	runq_push(w, co);
-	LOG(LOG_SCHED, "create co%u fn %p stack %lu%s", co->id, (void *)fn,
+	unsigned live = __atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&co_live_total, 1, __ATOMIC_SEQ_CST);
+	self->stats.created++;
+	if (live > w->stats.peak_live)
+		w->stats.peak_live = live;
+	LOG(LOG_SCHED, "create co%u on w%d fn %p stack %lu%s", co->id, w->id, (void *)fn,
 	    (unsigned long)co->stack.size, user_stack ? " (user)" : "");
 	*out = co;
+	make_runnable(co);
 	return 0;
+}
+
+/* An ending coroutine cannot announce its end itself: once it has, a
+ * joiner on another worker may free its object, or free the stack the
+ * program supplied, while this worker still runs on it. So it switches to
+ * the worker's reaper, a small coroutine of the runtime's own, which
+ * announces the end from its own stack and then runs the scheduler. */
+static void reaper_main(void *arg)
+{
+	struct worker *w = arg;
+	for (;;) {
+		struct co *dead = w->exiting;
+		w->exiting = NULL;
+		if (dead != w->main_co)
+			stack_free(&w->stacks, &dead->stack);
+		int fate = FATE_JOINABLE;
+		int detached = !__atomic_compare_exchange_n(&dead->fate, &fate, FATE_EXITED, 0,
+							    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&dead->exited, 1, __ATOMIC_SEQ_CST);
+		struct co *joiner = __atomic_load_n(&dead->joiner, __ATOMIC_SEQ_CST);
+		if (joiner)
+			co_wake(joiner);
+		if (detached)
+			co_destroy(dead);
+		/* never queued: returns only when the next ending coroutine
+		 * switches here */
+		w->reaper->state = CO_PARKED;
+		schedule(w);
+	}
+}
+
+static struct co *reaper_for(struct worker *w)
+{
+	if (w->reaper)
+		return w->reaper;
+	struct co *r = calloc(1, sizeof *r);
+	if (!r || stack_alloc(&w->stacks, &r->stack, 256 * 1024) < 0)
+		abort(); /* cannot end a thread cleanly without it */
+	r->w = w;
+	r->heap_idx = -1;
+	r->reason = PARK_IDLE;
+	co_ctx_make(&r->ctx, (char *)r->stack.base + r->stack.size, reaper_main, w);
+	w->reaper = r;
+	return r;
 }
 
 void co_exit(void *retval)
@@ -291,24 +416,39 @@ void co_exit(void *retval)
 	if (co_on_exit)
 		co_on_exit(self);
 	self->retval = retval;
-	self->exited = 1;
-	w->nlive--;
-	if (self->joiner)
-		co_wake(self->joiner);
-	if (__atomic_sub_fetch(&co_live_total, 1, __ATOMIC_RELAXED) == 0 && co_on_last_exit)
+	__atomic_sub_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
+	if (__atomic_sub_fetch(&co_live_total, 1, __ATOMIC_SEQ_CST) == 0 && co_on_last_exit)
 		co_on_last_exit();
-	if (self != w->main_co)
-		w->reap = self;
-	self->state = CO_DEAD;
-	schedule(w);
+	__atomic_store_n(&self->state, CO_DEAD, __ATOMIC_SEQ_CST);
+	w->exiting = self;
+	switch_to(w, self, reaper_for(w));
 	abort(); /* a dead coroutine is never scheduled again */
+}
+
+int co_claim(struct co *co)
+{
+	int fate = FATE_EXITED;
+	return __atomic_compare_exchange_n(&co->fate, &fate, FATE_CLAIMED, 0, __ATOMIC_SEQ_CST,
+					   __ATOMIC_SEQ_CST);
+}
+
+int co_detach(struct co *co)
+{
+	int fate = FATE_JOINABLE;
+	if (__atomic_compare_exchange_n(&co->fate, &fate, FATE_DETACHED, 0, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return 0;
+	if (fate == FATE_EXITED && co_claim(co)) {
+		co_destroy(co);
+		return 0;
+	}
+	return -EINVAL;
 }
 
 struct co *co_lookup(pthread_t t)
 {
-	struct worker *w = worker_tls;
-	if (w && w->main_co && t == w->main_co->native)
-		return w->main_co;
+	if (co_main && t == co_main->native)
+		return co_main;
 	struct co *co = (struct co *)t;
 	if (!co)
 		return NULL;
@@ -321,33 +461,95 @@ void co_destroy(struct co *co)
 {
 	co->magic = 0;
 	co->key = 0;
-	if (co->w && co == co->w->main_co)
+	if (co == co_main)
 		return;
 	free(co);
 }
 
-struct worker *worker_adopt(int id)
+static struct co *first_co(struct worker *w, int live)
 {
-	struct worker *w = calloc(1, sizeof *w);
 	struct co *co = calloc(1, sizeof *co);
-	if (!w || !co) {
-		free(w);
-		free(co);
+	if (!co)
 		return NULL;
-	}
-	w->id = id;
-	co->magic = CO_MAGIC;
+	co->magic = live ? CO_MAGIC : 0;
 	co->key = (uintptr_t)co ^ key_mix;
-	co->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	co->id = live ? __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED) : 0;
 	co->w = w;
 	co->state = CO_RUNNING;
 	co->heap_idx = -1;
+	co->fate = FATE_JOINABLE;
 	co->native = (pthread_t)sys_thread_self();
+	w->native = co->native;
 	w->main_co = co;
 	w->cur = co;
+	worker_tls = w;
+	return co;
+}
+
+/* A worker thread other than the first: its own flow is an idle coroutine
+ * that never runs again once it has parked; the worker lives in schedule(). */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (!first_co(w, 0))
+		abort();
+	for (;;)
+		co_park(PARK_IDLE, -1);
+	return NULL;
+}
+
+struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *))
+{
+	struct worker *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	nworkers_wanted = nworkers > 0 && nworkers <= WORKERS_MAX ? nworkers : 1;
+	spawn_thread = spawn;
+	netpoll_set_nested(nworkers_wanted > 1);
+	struct co *co = first_co(w, 1);
+	if (!co || netpoll_worker_init(w) < 0) {
+		free(w);
+		free(co);
+		worker_tls = NULL;
+		return NULL;
+	}
+	co_main = co;
 	w->nlive = 1;
 	w->stats.peak_live = 1;
 	__atomic_add_fetch(&co_live_total, 1, __ATOMIC_RELAXED);
-	worker_tls = w;
+	workers[0] = w;
+	nworkers_started = 1;
 	return w;
+}
+
+void worker_atfork_child(void)
+{
+	struct worker *w = worker_tls;
+	if (!w)
+		return;
+	struct co *self = w->cur;
+	for (int i = 0; i < WORKERS_MAX; i++)
+		workers[i] = NULL;
+	/* The child's only worker keeps its number, so placement starts the
+	 * others again as needed. */
+	workers[w->id] = w;
+	nworkers_started = 1;
+	w->run_head = w->run_tail = NULL;
+	w->ntimers = 0;
+	w->exiting = NULL;
+	w->remote_head = w->remote_tail = NULL;
+	w->remote_pending = 0;
+	w->remote_lock = 0;
+	w->intr_list = NULL;
+	w->in_poll = 0;
+	w->nlive = 1;
+	co_live_total = 1;
+	start_lock = 0;
+	self->joiner = NULL;
+	self->wake_pending = 0;
+	w->native = (pthread_t)sys_thread_self();
+	if (w->main_co == self || self == co_main)
+		self->native = w->native;
+	netpoll_atfork_child();
+	netpoll_worker_init(w);
 }

@@ -31,7 +31,15 @@ enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
 
 enum park_reason {
 	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
-	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK__COUNT
+	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK_IDLE, PARK__COUNT
+};
+
+/* What becomes of a coroutine's object when it ends (co->fate). */
+enum co_fate {
+	FATE_JOINABLE,   /* running; pthread_join will collect it */
+	FATE_DETACHED,   /* running; it frees itself when it ends */
+	FATE_EXITED,     /* ended, joinable: the joiner (or a detach) frees it */
+	FATE_CLAIMED,    /* ended and claimed: being freed */
 };
 extern const char *const park_reason_name[PARK__COUNT];
 
@@ -47,6 +55,7 @@ struct co {
 	struct worker *w;
 	struct co *next;          /* run queue link */
 	enum co_state state;
+	int wake_pending;         /* a wake arrived while it was not parked */
 	enum park_reason reason;
 	int saved_errno;
 	int timed_out;
@@ -60,7 +69,7 @@ struct co {
 	void *arg;
 	void *retval;
 	struct stack stack;
-	int detached;
+	int fate;                 /* enum co_fate, changed atomically */
 	int exited;               /* finished; retval valid */
 	struct co *joiner;        /* coroutine waiting in pthread_join */
 	pthread_t native;         /* for main(): its real pthread_t */
@@ -77,18 +86,22 @@ struct co {
 
 struct worker {
 	int id;
+	pthread_t native;         /* the kernel thread */
 	struct co *cur;
-	struct co *main_co;       /* the coroutine on the thread's own stack */
+	struct co *main_co;       /* the coroutine on the thread's own stack:
+				     main() on worker 0, an idle loop elsewhere */
 	struct co *run_head, *run_tail;
-	struct co *reap;          /* dead coroutine whose stack is to be freed */
+	struct co *reaper;        /* where an ending coroutine goes (see co_exit) */
+	struct co *exiting;       /* the coroutine the reaper is to finish */
+	int kickfd, wepfd;        /* eventfd to wake it; its epoll when nested */
 	struct co **timers;       /* min-heap on deadline */
 	int ntimers, timers_cap;
 	struct stack_cache stacks;
-	int nlive;                /* coroutines on this worker not yet exited */
-	int in_poll;              /* inside the poller's wait */
+	int nlive;                /* coroutines placed here, not yet exited */
+	int in_poll;              /* inside (or about to enter) the poller's wait */
 	unsigned since_poll;      /* scheduling passes since the last poll */
 	int remote_lock;          /* spin lock: wakes from other threads */
-	struct co *remote_head;
+	struct co *remote_head, *remote_tail;
 	int remote_pending;
 	struct co *intr_list;     /* pushed by signal handlers */
 	struct {
@@ -109,9 +122,22 @@ static inline struct co *co_self(void)
 	return w ? w->cur : NULL;
 }
 
-/* Adopt the calling thread as a worker; its current flow becomes the
- * worker's first coroutine. Returns the worker or NULL (out of memory). */
-struct worker *worker_adopt(int id);
+/* Adopt the calling thread as worker 0; its current flow (main()) becomes
+ * the first coroutine. nworkers: how many workers coroutines are spread
+ * over; the others start on first need, with spawn (the real
+ * pthread_create). Returns the worker or NULL (out of memory). */
+struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *));
+
+/* All workers started so far (for statistics). */
+extern struct worker *workers[];
+extern int nworkers_started;
+#define WORKERS_MAX 1024
+
+/* The coroutine running main(). */
+extern struct co *co_main;
+
+/* After fork, in the child: the calling coroutine is all there is. */
+void worker_atfork_child(void);
 
 /* Monotonic clock in nanoseconds. */
 int64_t now_ns(void);
@@ -149,9 +175,21 @@ struct co *co_lookup(pthread_t t);
 /* Release a joined/detached dead coroutine's object. */
 void co_destroy(struct co *co);
 
-/* True when the running coroutine is the only one its worker has and no
- * one else could wake another: a blocking call may then block for real. */
-static inline int co_alone(struct worker *w) { return w->nlive == 1 && !w->remote_pending; }
+/* Take an ended joinable coroutine for collection (1), or learn that it is
+ * not one (0: running, detached, or already taken). */
+int co_claim(struct co *co);
+
+/* pthread_detach: 0, or -EINVAL when it is detached or taken already. An
+ * ended coroutine is freed on the spot. */
+int co_detach(struct co *co);
+
+/* True when the running coroutine is the only one in the process: a
+ * blocking call may then block for real, nobody else needs the worker. */
+static inline int co_alone(struct worker *w)
+{
+	extern int co_live_total;
+	return __atomic_load_n(&co_live_total, __ATOMIC_RELAXED) == 1 && !w->remote_pending;
+}
 
 /* Total live coroutines in the process (all workers). */
 extern int co_live_total;

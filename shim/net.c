@@ -51,14 +51,30 @@ static void born_accepted(int fd, struct fdent *l, int flags)
 }
 
 /* Call f with the description non-blocking for the duration of the call
- * only, unless the program made it non-blocking itself (fl is its F_GETFL). */
-static long nonblocking_call(int fd, long fl, long (*f)(int, void *), void *arg)
+ * only. Coroutines on several workers may do this on one descriptor at
+ * once: the first sets the flag, the last one out restores what it found,
+ * so none of them ever sees our flag as the program's. Returns f's result,
+ * or the fcntl error (EBADF) without calling f. */
+static long nonblocking_call(int fd, struct fdent *e, long (*f)(int, void *), void *arg)
 {
-	if (!(fl & O_NONBLOCK))
-		sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	spin_lock(&e->lock);
+	if (e->nb_holds++ == 0) {
+		long fl = sys_fcntl(fd, F_GETFL, 0);
+		if (fl < 0) {
+			e->nb_holds--;
+			spin_unlock(&e->lock);
+			return fl;
+		}
+		e->saved_fl = fl;
+		if (!(fl & O_NONBLOCK))
+			sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	}
+	spin_unlock(&e->lock);
 	long r = f(fd, arg);
-	if (!(fl & O_NONBLOCK))
-		sys_fcntl(fd, F_SETFL, fl);
+	spin_lock(&e->lock);
+	if (--e->nb_holds == 0 && !(e->saved_fl & O_NONBLOCK))
+		sys_fcntl(fd, F_SETFL, e->saved_fl);
+	spin_unlock(&e->lock);
 	return r;
 }
 
@@ -87,13 +103,10 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			born_accepted(r, fd_get(fd), flags);
 		return r;
 	}
-	long fl = sys_fcntl(fd, F_GETFL, 0);
-	if (fl < 0)
-		return sysret(fl);
 	struct accept_args a = { addr, alen, flags };
 	int64_t deadline = -2;
 	for (;;) {
-		long r = nonblocking_call(fd, fl, do_accept, &a);
+		long r = nonblocking_call(fd, e, do_accept, &a);
 		if (r >= 0) {
 			born_accepted(r, e, flags);
 			LOG(LOG_NET, "fd %d: accepted fd %ld", fd, r);
@@ -141,9 +154,6 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 	if (!e || e->kind != FD_SOCK || e->user_nb)
 		return REAL_FN(connect)(fd, addr, alen);
 
-	long fl = sys_fcntl(fd, F_GETFL, 0);
-	if (fl < 0)
-		return sysret(fl);
 	sock_learn_timeouts(fd, e);
 	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
 	int waited = 0;
@@ -154,7 +164,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 		 * kernel report the outcome and reset the socket's state exactly
 		 * as the blocking call would have (0, or the error). */
 		struct connect_args a = { addr, alen };
-		r = nonblocking_call(fd, fl, do_connect, &a);
+		r = nonblocking_call(fd, e, do_connect, &a);
 		if (waited && r == -EISCONN)
 			return 0;
 		if (r == -EINPROGRESS || (waited && r == -EALREADY)) {
@@ -234,16 +244,13 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(out) : NULL;
 	if (!e || e->kind != FD_SOCK || e->user_nb || count == 0)
 		return REAL_FN(sendfile)(out, in, off, count);
-	long fl = sys_fcntl(out, F_GETFL, 0);
-	if (fl < 0)
-		return sysret(fl);
 	sock_learn_timeouts(out, e);
 	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
 	struct sendfile_args a = { in, off, count };
 	size_t done = 0;
 	long r;
 	for (;;) {
-		r = nonblocking_call(out, fl, do_sendfile, &a);
+		r = nonblocking_call(out, e, do_sendfile, &a);
 		if (r > 0) {
 			done += r;
 			a.count -= r;

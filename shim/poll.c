@@ -40,16 +40,17 @@ static int ws_init(struct waitset *ws, int cap)
 	return 0;
 }
 
-static void ws_add(struct waitset *ws, int fd, unsigned events)
+/* Returns nonzero when an edge for fd is already pending. */
+static int ws_add(struct waitset *ws, int fd, unsigned events)
 {
 	struct fdent *e = fd_known(fd);
 	if (!e || fd_arm(fd, e) < 0)
-		return; /* regular files and the like: always ready, never waited on */
+		return 0; /* regular files and the like: always ready, never waited on */
 	struct fdwaiter *wt = &ws->w[ws->n];
 	wt->co = co_self();
 	wt->events = events ? events : EPOLLIN;
-	fd_waiter_add(e, wt);
 	ws->ents[ws->n++] = e;
+	return fd_waiter_add(e, wt);
 }
 
 static void ws_term(struct waitset *ws)
@@ -79,12 +80,19 @@ static int64_t ts_ns(const struct timespec *ts)
 
 static const struct timespec zero_ts;
 
-/* The shared loop. again() re-asks the real call with a zero timeout. */
-static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *), void *arg)
+/* The shared loop. again() re-asks the real call with a zero timeout;
+ * ready: an edge was pending when the waiters were added, so ask before
+ * sleeping. */
+static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *), void *arg,
+		     int ready)
 {
 	int r;
 	for (;;) {
-		int p = co_park(PARK_POLL, deadline);
+		int p = 0;
+		if (ready)
+			ready = 0;
+		else
+			p = co_park(PARK_POLL, deadline);
 		if (p == -EINTR && !intr_restart(co_self(), 0)) {
 			/* never restarted, whatever SA_RESTART says */
 			ws_term(ws);
@@ -121,10 +129,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigse
 	struct waitset ws;
 	if (ws_init(&ws, n) < 0)
 		return -2;
+	int ready = 0;
 	for (nfds_t i = 0; i < n; i++)
 		if (fds[i].fd >= 0)
-			ws_add(&ws, fds[i].fd, poll_to_epoll(fds[i].events));
-	return wait_loop(&ws, deadline, poll_again, &a);
+			ready |= ws_add(&ws, fds[i].fd, poll_to_epoll(fds[i].events));
+	return wait_loop(&ws, deadline, poll_again, &a, ready);
 }
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -193,6 +202,7 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 	struct waitset ws;
 	if (ws_init(&ws, nfds) < 0)
 		return -2;
+	int ready = 0;
 	for (int fd = 0; fd < nfds; fd++) {
 		unsigned ev = 0;
 		if (r && FD_ISSET(fd, &a.want[0]))
@@ -202,9 +212,9 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 		if (x && FD_ISSET(fd, &a.want[2]))
 			ev |= EPOLLIN;
 		if (ev)
-			ws_add(&ws, fd, ev);
+			ready |= ws_add(&ws, fd, ev);
 	}
-	return wait_loop(&ws, deadline, select_again, &a);
+	return wait_loop(&ws, deadline, select_again, &a, ready);
 }
 
 EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
@@ -270,8 +280,8 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_
 		return r;
 	struct waitset ws;
 	ws_init(&ws, 1);
-	ws_add(&ws, epfd, EPOLLIN);
-	return wait_loop(&ws, deadline_in(timeout_ns), epoll_again, &a);
+	int ready = ws_add(&ws, epfd, EPOLLIN);
+	return wait_loop(&ws, deadline_in(timeout_ns), epoll_again, &a, ready);
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)

@@ -36,9 +36,9 @@ static void wrapper(int sig, siginfo_t *si, void *uc)
 	}
 	if (w) {
 		struct co *target = __atomic_exchange_n(&kill_note[sig], NULL, __ATOMIC_ACQ_REL);
-		if (!target && si && si->si_code != SI_TKILL && !w->main_co->exited)
-			target = w->main_co;
-		if (target && target->w == w)
+		if (!target && si && si->si_code != SI_TKILL && co_main && !co_main->exited)
+			target = co_main;
+		if (target)
 			co_interrupt(target, sig);
 	}
 	errno = saved;

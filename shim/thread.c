@@ -84,22 +84,28 @@ EXPORT int pthread_equal(pthread_t a, pthread_t b)
 
 static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int try)
 {
-	if (try && !c->exited)
+	if (try && !__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST))
 		return EBUSY;
 	if (c == self || self->joiner == c)
 		return EDEADLK;
-	if (c->detached || (c->joiner && c->joiner != self))
+	int fate = __atomic_load_n(&c->fate, __ATOMIC_SEQ_CST);
+	if (fate == FATE_DETACHED || fate == FATE_CLAIMED || (c->joiner && c->joiner != self))
 		return EINVAL;
-	while (!c->exited) {
-		if (try)
-			return EBUSY;
-		c->joiner = self;
+	/* The joiner announces itself, then looks: the ending coroutine sets
+	 * exited, then looks for a joiner; one of the two sees the other. */
+	while (!__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&c->joiner, self, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST))
+			break;
 		int r = co_park(PARK_JOIN, deadline);
-		c->joiner = NULL;
-		if (r == -ETIMEDOUT && !c->exited)
+		if (r == -ETIMEDOUT && !__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
+			c->joiner = NULL;
 			return ETIMEDOUT;
+		}
 	}
 	c->joiner = NULL;
+	if (!co_claim(c))
+		return EINVAL; /* detached or joined meanwhile */
 	if (ret)
 		*ret = c->retval;
 	co_destroy(c);
@@ -150,14 +156,7 @@ EXPORT int pthread_detach(pthread_t t)
 	struct co *c = co_of(t);
 	if (!c)
 		return REAL_FN(pthread_detach)(t);
-	if (c->detached)
-		return EINVAL;
-	if (c->exited) {
-		co_destroy(c);
-		return 0;
-	}
-	c->detached = 1;
-	return 0;
+	return -co_detach(c);
 }
 
 EXPORT void pthread_exit(void *retval)
@@ -178,7 +177,7 @@ EXPORT int pthread_getattr_np(pthread_t t, pthread_attr_t *attr)
 		return r;
 	pthread_attr_setstack(attr, c->stack.base, c->stack.size);
 	pthread_attr_setguardsize(attr, c->stack.guard);
-	pthread_attr_setdetachstate(attr, c->detached ? PTHREAD_CREATE_DETACHED
+	pthread_attr_setdetachstate(attr, c->fate == FATE_DETACHED ? PTHREAD_CREATE_DETACHED
 						      : PTHREAD_CREATE_JOINABLE);
 	return 0;
 }
@@ -224,7 +223,7 @@ EXPORT int pthread_kill(pthread_t t, int sig)
 	if (sig == 0 || c->exited)
 		return c->native && !c->exited ? REAL_FN(pthread_kill)(c->native, sig) : 0;
 	sig_note_kill(c, sig);
-	return REAL_FN(pthread_kill)(c->w->main_co->native, sig);
+	return REAL_FN(pthread_kill)(c->w->native, sig);
 }
 
 EXPORT int sched_yield(void)

@@ -66,7 +66,7 @@ static void join_all(struct co **cs, int n)
 
 int main(void)
 {
-	struct worker *w = worker_adopt(0);
+	struct worker *w = worker_adopt(1, NULL);
 	CHECK(w && co_self() == w->main_co);
 
 	struct co *cs[4];

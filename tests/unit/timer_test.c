@@ -11,7 +11,7 @@
 
 int main(void)
 {
-	struct worker *w = worker_adopt(0);
+	struct worker *w = worker_adopt(1, NULL);
 	CHECK(w);
 	static struct co cos[N];
 	srand(7);
