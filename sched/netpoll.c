@@ -19,11 +19,7 @@
 #define NCHUNKS 16384             /* 16M descriptors; beyond: pass-through */
 #define KICK_DATA UINT64_MAX
 
-#define SHARED_DATA (UINT64_MAX - 1)
-
 static struct fdent *chunks[NCHUNKS];
-static int epfd = -1;
-static int nested;
 static int runtime_fds[2 + 2 * 64];
 static int nruntime_fds;
 static int table_lock;
@@ -166,58 +162,22 @@ int fd_hide(int fd)
 	return fd;
 }
 
-void netpoll_set_nested(int on)
-{
-	nested = on;
-}
-
-int netpoll_init(void)
-{
-	if (__atomic_load_n(&epfd, __ATOMIC_ACQUIRE) >= 0)
-		return 0;
-	spin_lock(&table_lock);
-	long fd = epfd;
-	if (fd < 0) {
-		spin_unlock(&table_lock);
-		fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
-		if (fd < 0)
-			return fd;
-		fd = fd_hide(fd);
-		spin_lock(&table_lock);
-		if (epfd >= 0) { /* somebody else won */
-			spin_unlock(&table_lock);
-			return 0;
-		}
-		__atomic_store_n(&epfd, (int)fd, __ATOMIC_RELEASE);
-	}
-	spin_unlock(&table_lock);
-	LOG(LOG_SCHED, "netpoll up: epoll fd %ld%s", fd, nested ? ", one epoll per worker" : "");
-	return 0;
-}
-
 int netpoll_worker_init(struct worker *w)
 {
-	int r = netpoll_init();
-	if (r < 0)
-		return r;
-	long fd = SYS(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
+	if (w->wepfd >= 0)
+		return 0;
+	long fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
+	if (fd < 0)
+		return fd;
+	w->wepfd = fd_hide(fd);
+	fd = SYS(SYS_eventfd2, 0, EFD_CLOEXEC | EFD_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
 	w->kickfd = fd_hide(fd);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
-	if (!nested) {
-		w->wepfd = epfd;
-		return (int)SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, w->kickfd, &ev);
-	}
-	fd = SYS(SYS_epoll_create1, EPOLL_CLOEXEC, 0, 0);
-	if (fd < 0)
-		return fd;
-	w->wepfd = fd_hide(fd);
-	long rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, w->kickfd, &ev);
-	struct epoll_event sh = { .events = EPOLLIN, .data.u64 = SHARED_DATA };
-	if (rc == 0)
-		rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, epfd, &sh);
-	return (int)rc;
+	long r = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, w->kickfd, &ev);
+	LOG(LOG_SCHED, "worker %d polls epoll fd %d", w->id, w->wepfd);
+	return (int)r;
 }
 
 void netpoll_atfork_child(void)
@@ -228,7 +188,6 @@ void netpoll_atfork_child(void)
 	nruntime_fds = 0;
 	if (coexec_log_fd >= 0)
 		runtime_fds[nruntime_fds++] = coexec_log_fd;
-	epfd = -1;
 	table_lock = 0;
 	/* The child's descriptors are the parent's, with the parent's
 	 * knowledge of them; only the registrations are gone. */
@@ -250,7 +209,10 @@ int fd_arm(int fd, struct fdent *e)
 		return 0;
 	if (e->unpollable)
 		return -EPERM;
-	int r = netpoll_init();
+	struct worker *w = worker_tls;
+	if (!w)
+		return -EPERM;
+	int r = netpoll_worker_init(w);
 	if (r < 0)
 		return r;
 	spin_lock(&e->lock);
@@ -262,9 +224,9 @@ int fd_arm(int fd, struct fdent *e)
 		.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 		.data.u64 = (uint64_t)(uint32_t)fd | (uint64_t)e->gen << 32,
 	};
-	long rc = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_ADD, fd, &ev);
+	long rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, fd, &ev);
 	if (rc == -EEXIST) /* same file, same number, registered under an old generation */
-		rc = SYS4(SYS_epoll_ctl, epfd, EPOLL_CTL_MOD, fd, &ev);
+		rc = SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_MOD, fd, &ev);
 	if (rc < 0) {
 		if (rc == -EPERM)
 			e->unpollable = 1;
@@ -274,7 +236,7 @@ int fd_arm(int fd, struct fdent *e)
 	}
 	__atomic_store_n(&e->armed, 1, __ATOMIC_RELEASE);
 	spin_unlock(&e->lock);
-	LOG(LOG_NET, "fd %d registered", fd);
+	LOG(LOG_NET, "fd %d registered with worker %d", fd, w->id);
 	return 0;
 }
 
@@ -344,13 +306,6 @@ static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 			sys_read(w->kickfd, &v, sizeof v);
 			continue;
 		}
-		if (d == SHARED_DATA) {
-			struct epoll_event more[128];
-			long m = SYS6(SYS_epoll_pwait, epfd, more, 128, 0, 0, 8);
-			if (m > 0)
-				dispatch(more, m, w);
-			continue;
-		}
 		int fd = (int)(uint32_t)d;
 		struct fdent *e = fd_get(fd);
 		if (!e)
@@ -384,6 +339,8 @@ int netpoll_wait(struct worker *w, int64_t timeout_ns)
 	long n;
 
 	w->stats.polls++;
+	if (w->wepfd < 0 && netpoll_worker_init(w) < 0)
+		return -1;
 	if (timeout_ns < 0) {
 		n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128, -1, 0, 8);
 	} else {
@@ -398,10 +355,9 @@ int netpoll_wait(struct worker *w, int64_t timeout_ns)
 	return (int)n;
 }
 
-/* The runtime's descriptors are found by number in several places (the
- * workers, the log, epoll registrations keyed by number): rather than chase
- * them, an evicted number is duplicated elsewhere under the same open file
- * and every holder updated. */
+/* The runtime's descriptors are found by number in a few places (the
+ * workers, the log): an evicted number is duplicated elsewhere under the
+ * same open file and every holder updated. */
 void fd_evict_runtime(int fd)
 {
 	spin_lock(&table_lock);
@@ -412,9 +368,6 @@ void fd_evict_runtime(int fd)
 		if (nfd < 0)
 			break;
 		runtime_fds[i] = nfd;
-		int was_ep = fd == epfd;
-		if (was_ep)
-			epfd = nfd;
 		if (fd == coexec_log_fd)
 			coexec_log_fd = nfd;
 		for (int k = 0; k < WORKERS_MAX; k++) {
@@ -422,15 +375,11 @@ void fd_evict_runtime(int fd)
 			if (!w)
 				continue;
 			if (w->wepfd == fd)
-				w->wepfd = nfd; /* single worker: the shared instance itself */
+				w->wepfd = nfd;
 			if (w->kickfd == fd) {
 				w->kickfd = nfd;
 				struct epoll_event ev = { .events = EPOLLIN, .data.u64 = KICK_DATA };
 				SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, nfd, &ev);
-			}
-			if (nested && was_ep) {
-				struct epoll_event sh = { .events = EPOLLIN, .data.u64 = SHARED_DATA };
-				SYS4(SYS_epoll_ctl, w->wepfd, EPOLL_CTL_ADD, nfd, &sh);
 			}
 		}
 		sys_close(fd);

@@ -1,10 +1,12 @@
 /* The netpoller and the descriptor table.
  *
  * Contract:
- *   - One epoll instance for the process, created on first need with
- *     O_CLOEXEC and moved above the program's descriptor range.
+ *   - One epoll instance per worker, with O_CLOEXEC, moved above the
+ *     program's descriptor range, holding the worker's kick eventfd.
  *   - A descriptor is registered once, edge-triggered, for input, output and
- *     peer hang-up (fd_arm). Its epoll data word is {fd, generation}; closing
+ *     peer hang-up (fd_arm), with the epoll of the worker that first waits on
+ *     it: a connection served by one coroutine gets its events where that
+ *     coroutine runs, and waiters on other workers are handed over. Its epoll data word is {fd, generation}; closing
  *     the descriptor through us bumps the generation, so an event for a closed
  *     or reused number is dropped.
  *   - Any number of coroutines may wait on one descriptor (fd_waiter_add);
@@ -16,11 +18,8 @@
  *   - An event that finds no waiter for its direction leaves a ready mark;
  *     the next wait on that direction consumes it and returns at once, so an
  *     edge that arrives between a failed attempt and the wait is not lost.
- *   - netpoll_wait() blocks the worker until an event, a kick or the
- *     timeout (ns, -1 forever). With one worker it waits on the shared epoll
- *     instance itself; with several, each waits on a small epoll of its own
- *     holding its kick eventfd and the shared instance, and whoever wakes
- *     first collects the shared events and hands each waiter to its worker.
+ *   - netpoll_wait() blocks the worker in its epoll until an event, a kick
+ *     or the timeout (ns, -1 forever).
  * The table also remembers what the program believes about each descriptor:
  * its blocking mode and socket timeouts, learned from the calls that created
  * or changed them (or asked of the kernel once, for inherited descriptors). */
@@ -93,10 +92,7 @@ void fd_evict_runtime(int fd);
  * (the old one is closed) or the old one if that failed. */
 int fd_hide(int fd);
 
-int netpoll_init(void);
-/* Several workers: each waits on an epoll of its own (see above). */
-void netpoll_set_nested(int on);
-/* A worker's kick eventfd (and own epoll when nested). 0 or -errno. */
+/* A worker's epoll and kick eventfd. 0 or -errno. */
 int netpoll_worker_init(struct worker *w);
 int netpoll_wait(struct worker *w, int64_t timeout_ns);
 

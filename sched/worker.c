@@ -309,6 +309,7 @@ static struct worker *place(void)
 		w = calloc(1, sizeof *w);
 		if (w) {
 			w->id = i;
+			w->wepfd = w->kickfd = -1;
 			if (netpoll_worker_init(w) < 0 || spawn_thread(worker_main, w) != 0) {
 				free(w);
 				w = NULL;
@@ -505,9 +506,9 @@ struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *
 		return NULL;
 	nworkers_wanted = nworkers > 0 && nworkers <= WORKERS_MAX ? nworkers : 1;
 	spawn_thread = spawn;
-	netpoll_set_nested(nworkers_wanted > 1);
+	w->wepfd = w->kickfd = -1; /* the poller starts on first need */
 	struct co *co = first_co(w, 1);
-	if (!co || netpoll_worker_init(w) < 0) {
+	if (!co) {
 		free(w);
 		free(co);
 		worker_tls = NULL;
@@ -551,5 +552,5 @@ void worker_atfork_child(void)
 	if (w->main_co == self || self == co_main)
 		self->native = w->native;
 	netpoll_atfork_child();
-	netpoll_worker_init(w);
+	w->wepfd = w->kickfd = -1;
 }

@@ -93,7 +93,7 @@ struct worker {
 	struct co *run_head, *run_tail;
 	struct co *reaper;        /* where an ending coroutine goes (see co_exit) */
 	struct co *exiting;       /* the coroutine the reaper is to finish */
-	int kickfd, wepfd;        /* eventfd to wake it; its epoll when nested */
+	int kickfd, wepfd;        /* eventfd to wake it; its epoll */
 	struct co **timers;       /* min-heap on deadline */
 	int ntimers, timers_cap;
 	struct stack_cache stacks;
