@@ -13,7 +13,7 @@ PROGS="$ROOT/build/progs"
 # Most kernel threads (tasks) a coexec process may have: the workers (one
 # per CPU by default, 2 here) and a couple of runtime threads (monitor,
 # offload pool).  The native program needs one per thread.
-TASK_BOUND=${COEXEC_TEST_TASK_BOUND:-4}
+TASK_BOUND=${COEXEC_TEST_TASK_BOUND:-$(($(nproc) + 2))}
 
 # Seconds any single program run may take before it counts as hung.
 RUN_TIMEOUT=${COEXEC_TEST_TIMEOUT:-60}
