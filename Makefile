@@ -55,7 +55,7 @@ $(B)/unit/%: tests/unit/%.c $(SCHED_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(SCHED_OBJ) -lpthread -ldl
 
-$(B)/progs/%: tests/progs/%.c
+$(B)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lpthread
 

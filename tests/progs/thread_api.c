@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,210 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* ---- test harness (each program carries its own copy) ---------------- */
-
-#define HARNESS static __attribute__((unused))
-
-static const char *where = "main";
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-HARNESS void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s: ", where);
-    vprintf(fmt, ap);
-    putchar('\n');
-    va_end(ap);
-}
-
-HARNESS const char *en(int e)
-{
-    if (e == 0)
-        return "0";
-    const char *n = strerrorname_np(e);
-    return n ? n : "E?";
-}
-
-HARNESS void die(const char *what, int e)
-{
-    printf("%s: FATAL %s: %s\n", where, what, en(e));
-    fflush(stdout);
-    exit(1);
-}
-
-HARNESS double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-HARNESS void msleep(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* "timeout ok" when the call took at least `ms` and not absurdly longer. */
-HARNESS const char *timing(double start, double ms)
-{
-    double el = now_ms() - start;
-    if (el < ms)
-        return "timeout EARLY";
-    if (el > ms + 1000)
-        return "timeout LATE";
-    return "timeout ok";
-}
-
-HARNESS pthread_t spawn(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
-    if (rc)
-        die("pthread_create", rc);
-    return t;
-}
-
-HARNESS void *join(pthread_t t)
-{
-    void *ret;
-    int rc = pthread_join(t, &ret);
-    if (rc)
-        die("pthread_join", rc);
-    return ret;
-}
-
-/* A descriptor number that is certainly closed and stays closed: numbers
- * are handed out lowest first, so nothing lands on it by accident.
- * select() silently ignores descriptors beyond the size of the process's
- * descriptor table, so run_cases() first grows the table past it. */
-#define CLOSED_FD 900
-
-HARNESS void grow_fd_table(void)
-{
-    int fd = fcntl(0, F_DUPFD, CLOSED_FD + 1);
-    if (fd < 0)
-        fd = fcntl(1, F_DUPFD, CLOSED_FD + 1);
-    if (fd >= 0)
-        close(fd);
-}
-
-/* An address no program may touch, hidden from the compiler's checks. */
-HARNESS void *volatile bad_ptr = (void *)1;
-
-HARNESS void make_pipe(int p[2])
-{
-    if (pipe(p) < 0)
-        die("pipe", errno);
-}
-
-HARNESS void make_socketpair(int sv[2])
-{
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        die("socketpair", errno);
-}
-
-HARNESS void close2(int p[2])
-{
-    close(p[0]);
-    close(p[1]);
-}
-
-/* Helper thread: sleep `ms`, then write one byte / close a descriptor. */
-struct later {
-    int fd;
-    int ms;
-    int action;   /* LATER_WRITE, LATER_CLOSE, LATER_READ, LATER_DRAIN */
-};
-enum { LATER_WRITE, LATER_CLOSE, LATER_READ, LATER_DRAIN, LATER_CONNECT };
-
-HARNESS void *later_fn(void *arg)
-{
-    struct later *l = arg;
-    msleep(l->ms);
-    char buf[65536];
-    switch (l->action) {
-    case LATER_WRITE:
-        if (write(l->fd, "x", 1) != 1)
-            die("later write", errno);
-        break;
-    case LATER_CLOSE:
-        close(l->fd);
-        break;
-    case LATER_READ:
-        if (read(l->fd, buf, 1) != 1)
-            die("later read", errno);
-        break;
-    case LATER_DRAIN:
-        if (read(l->fd, buf, sizeof buf) <= 0)
-            die("later drain", errno);
-        break;
-    }
-    return NULL;
-}
-
-HARNESS pthread_t later(struct later *l, int fd, int ms, int action)
-{
-    l->fd = fd;
-    l->ms = ms;
-    l->action = action;
-    return spawn(later_fn, l);
-}
-
-struct tcase {
-    const char *name;
-    void (*fn)(void);
-};
-
-HARNESS void *case_thread(void *arg)
-{
-    const struct tcase *c = arg;
-    where = "thread";
-    c->fn();
-    return NULL;
-}
-
-/* Run the selected cases (all without arguments), each first on the main
- * thread and then on a thread of its own. */
-static int run_cases(const struct tcase *cases, int argc, char **argv,
-                     const char *prog)
-{
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGPIPE, SIG_IGN);
-    grow_fd_table();
-    if (argc == 2 && !strcmp(argv[1], "--list")) {
-        for (const struct tcase *c = cases; c->name; c++)
-            printf("%s\n", c->name);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        const struct tcase *c = cases;
-        while (c->name && strcmp(c->name, argv[i]))
-            c++;
-        if (!c->name) {
-            fprintf(stderr, "usage: %s [--list | CASE...]\n", prog);
-            fprintf(stderr, "%s: unknown case '%s'\n", prog, argv[i]);
-            return 2;
-        }
-    }
-    for (const struct tcase *c = cases; c->name; c++) {
-        int wanted = argc < 2;
-        for (int i = 1; i < argc; i++)
-            if (!strcmp(c->name, argv[i]))
-                wanted = 1;
-        if (!wanted)
-            continue;
-        printf("== %s\n", c->name);
-        where = "main";
-        c->fn();
-        join(spawn(case_thread, (void *)c));
-        where = "main";
-    }
-    return 0;
-}
-/* ---- end of harness --------------------------------------------------- */
+#include "harness.h"
 
 #define RC(label, call)                                                    \
     do {                                                                   \
@@ -322,6 +118,18 @@ static void c_join_values(void)
     say("1000 create+join in a row: %ld wrong values", bad);
 }
 
+/* The end of c_detached and c_detach: detach the (already detached) gated
+ * thread again, release it, let it finish, and close its gate. */
+static void detach_again_and_finish(struct gate *g, pthread_t t)
+{
+    RC("detach it again", pthread_detach(t));
+    release(g);
+    wait_done(g);
+    msleep(20);
+    say("  it finished");
+    gate_close(g);
+}
+
 static void c_detached(void)
 {
     struct gate g;
@@ -344,12 +152,7 @@ static void c_detached(void)
     say("  getattr_np of the running thread: %s",
         st == PTHREAD_CREATE_DETACHED ? "DETACHED" : "JOINABLE");
     RC("join it while it runs", pthread_join(t, NULL));
-    RC("detach it again", pthread_detach(t));
-    release(&g);
-    wait_done(&g);
-    msleep(20);
-    say("  it finished");
-    gate_close(&g);
+    detach_again_and_finish(&g, t);
 }
 
 static void c_detach(void)
@@ -359,12 +162,7 @@ static void c_detach(void)
     pthread_t t = spawn(gated, &g);
     RC("detach a running thread", pthread_detach(t));
     RC("join it", pthread_join(t, NULL));
-    RC("detach it again", pthread_detach(t));
-    release(&g);
-    wait_done(&g);
-    msleep(20);
-    say("  it finished");
-    gate_close(&g);
+    detach_again_and_finish(&g, t);
 }
 
 static void c_join_self(void)
