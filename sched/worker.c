@@ -38,7 +38,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_YIELD] = "yield",     [PARK_READ] = "read",   [PARK_WRITE] = "write",
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",   [PARK_EXIT] = "exit",
-	[PARK_IDLE] = "idle",
+	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
 };
 
 /* A coroutine object carries a magic number and, in its third word, its own
@@ -175,7 +175,8 @@ void co_interrupt(struct co *co, int sig)
 
 static int interruptible(enum park_reason why)
 {
-	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT && why != PARK_IDLE;
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT && why != PARK_IDLE &&
+	       why != PARK_SYNC;
 }
 
 static void deliver_interrupts(struct worker *w)

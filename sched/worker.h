@@ -31,7 +31,7 @@ enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
 
 enum park_reason {
 	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
-	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK_IDLE, PARK__COUNT
+	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK_IDLE, PARK_SYNC, PARK_SYNC_INTR, PARK__COUNT
 };
 
 /* What becomes of a coroutine's object when it ends (co->fate). */

@@ -1,0 +1,123 @@
+/* Parking on an address; see park.h. */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <time.h>
+
+#include "sched/park.h"
+#include "sched/sys.h"
+#include "sched/worker.h"
+
+#define NBUCKETS 1024
+
+struct waiter {
+	struct waiter *next, *prev;
+	const int *addr;
+	struct co *co;
+	int woken;
+};
+
+static struct bucket {
+	int lock;
+	int kernel_waiters;        /* threads in a real futex on some address here */
+	struct waiter *head;
+} buckets[NBUCKETS];
+
+static struct bucket *bucket_of(const int *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	return &buckets[(a >> 2 ^ a >> 12) % NBUCKETS];
+}
+
+static void unlink_waiter(struct bucket *b, struct waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		b->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+}
+
+static int kernel_wait(const int *addr, int expected, int64_t deadline)
+{
+	struct bucket *b = bucket_of(addr);
+	__atomic_add_fetch(&b->kernel_waiters, 1, __ATOMIC_SEQ_CST);
+	struct timespec ts, *tp = NULL;
+	if (deadline >= 0) {
+		int64_t left = deadline - now_ns();
+		if (left <= 0) {
+			__atomic_sub_fetch(&b->kernel_waiters, 1, __ATOMIC_SEQ_CST);
+			return -ETIMEDOUT;
+		}
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		tp = &ts;
+	}
+	long r = SYS4(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, tp);
+	__atomic_sub_fetch(&b->kernel_waiters, 1, __ATOMIC_SEQ_CST);
+	if (r == -ETIMEDOUT)
+		return -ETIMEDOUT;
+	if (r == -EINTR)
+		return -EINTR;
+	return 0;
+}
+
+int addr_wait(const int *addr, int expected, int64_t deadline, int intr)
+{
+	struct co *self = co_self();
+	if (!self)
+		return kernel_wait(addr, expected, deadline);
+
+	struct bucket *b = bucket_of(addr);
+	struct waiter w = { .addr = addr, .co = self };
+	spin_lock(&b->lock);
+	if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != expected) {
+		spin_unlock(&b->lock);
+		return 0;
+	}
+	w.next = b->head;
+	if (b->head)
+		b->head->prev = &w;
+	b->head = &w;
+	spin_unlock(&b->lock);
+
+	int r = 0;
+	while (!__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) {
+		r = co_park(intr ? PARK_SYNC_INTR : PARK_SYNC, deadline);
+		if (r == -ETIMEDOUT || r == -EINTR)
+			break;
+		r = 0;
+	}
+	if (r) {
+		spin_lock(&b->lock);
+		if (!w.woken)
+			unlink_waiter(b, &w);
+		else
+			r = 0; /* woken as the deadline passed: take the wake */
+		spin_unlock(&b->lock);
+	}
+	return r;
+}
+
+int addr_wake(const int *addr, int n)
+{
+	struct bucket *b = bucket_of(addr);
+	int woken = 0;
+	spin_lock(&b->lock);
+	for (struct waiter *w = b->head, *next; w && woken < n; w = next) {
+		next = w->next;
+		if (w->addr != addr)
+			continue;
+		unlink_waiter(b, w);
+		struct co *co = w->co;
+		__atomic_store_n(&w->woken, 1, __ATOMIC_RELEASE);
+		/* w lives on the waiter's stack: not touched after this */
+		co_wake(co);
+		woken++;
+	}
+	spin_unlock(&b->lock);
+	if (woken < n && __atomic_load_n(&b->kernel_waiters, __ATOMIC_SEQ_CST))
+		SYS(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n - woken);
+	return woken;
+}

@@ -1,0 +1,25 @@
+/* Parking on an address: the one primitive under every synchronisation
+ * object (shim/sync.c and friends), like a futex in user space.
+ *
+ *   addr_wait(addr, expected, deadline, intr): if *addr still equals
+ *     expected, sleep until addr_wake on addr, the deadline (CLOCK_MONOTONIC
+ *     ns, -1 none), or (intr, coroutines only) a signal or cancellation.
+ *     Returns 0 (woken, or the value had changed: recheck), -ETIMEDOUT or
+ *     -EINTR. Spurious returns are allowed; callers loop.
+ *   addr_wake(addr, n): wake up to n waiters on addr; returns how many
+ *     coroutines it woke.
+ *
+ * A coroutine parks; a thread that is not a coroutine (a pool thread, a
+ * thread coexec does not run) sleeps in a real futex on the same address,
+ * and wakes reach both kinds. The caller changes *addr before waking, so a
+ * sleeper can never miss it. Waiters hash by address into buckets, each
+ * with a spin lock held only to link and unlink. */
+#ifndef COEXEC_SCHED_PARK_H
+#define COEXEC_SCHED_PARK_H
+
+#include <stdint.h>
+
+int addr_wait(const int *addr, int expected, int64_t deadline, int intr);
+int addr_wake(const int *addr, int n);
+
+#endif

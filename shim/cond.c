@@ -1,0 +1,182 @@
+/* Condition variables, pthread_once and spin locks on addr_wait.
+ *
+ * A pthread_cond_t is ours entirely (every user goes through these
+ * functions; process-shared ones excepted): a sequence number that signal
+ * and broadcast advance, and the clock from the attribute. A waiter reads
+ * the sequence while it holds the mutex, releases the mutex and sleeps
+ * while the sequence is unchanged, so a signal between the two is never
+ * lost. Waking more than asked is allowed (spurious wakeups), missing a
+ * waiter is not. pthread_cond_wait is a cancellation point: a cancelled
+ * waiter takes the mutex back before its cleanup handlers run, as POSIX
+ * wants. */
+#include <limits.h>
+
+#include "sched/park.h"
+#include "shim/shim.h"
+#include "shim/sync.h"
+
+struct cond {
+	int seq;
+	int clock_plus1;       /* 0: CLOCK_REALTIME, the static initialiser's */
+	int pshared;           /* kept by glibc */
+	int waiters;
+};
+
+_Static_assert(sizeof(struct cond) <= sizeof(pthread_cond_t), "cond layout");
+
+/* glibc's own condvars stay glibc's for process-shared objects: those are
+ * marked by pthread_cond_init through the real function, whose layout
+ * keeps the pshared flag in the low bit of __wrefs. */
+static int is_real(pthread_cond_t *c)
+{
+	return (c->__data.__wrefs & 1) != 0;
+}
+
+EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
+{
+	int pshared = 0;
+	clockid_t clk = CLOCK_REALTIME;
+	if (a) {
+		pthread_condattr_getpshared(a, &pshared);
+		pthread_condattr_getclock(a, &clk);
+	}
+	if (pshared == PTHREAD_PROCESS_SHARED)
+		return REAL_FN(pthread_cond_init)(c, a);
+	memset(c, 0, sizeof *c);
+	((struct cond *)c)->clock_plus1 = clk + 1;
+	return 0;
+}
+
+EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_destroy)(c);
+	return 0;
+}
+
+EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_signal)(c);
+	struct cond *cv = (struct cond *)c;
+	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
+		addr_wake(&cv->seq, 1);
+	return 0;
+}
+
+EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_broadcast)(c);
+	struct cond *cv = (struct cond *)c;
+	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
+		addr_wake(&cv->seq, INT_MAX);
+	return 0;
+}
+
+static int wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	struct cond *cv = (struct cond *)c;
+	struct co *self = co_self();
+	if (self)
+		cancel_point(self);
+	int64_t deadline = -1;
+	if (abs) {
+		if (sync_bad_time(abs))
+			return EINVAL;
+		deadline = sync_deadline(clk, abs);
+	}
+	__atomic_add_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
+	int seq = __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST);
+	int r = sync_mutex_unlock(m);
+	if (r) {
+		__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
+		return r;
+	}
+	int w = addr_wait(&cv->seq, seq, deadline, 1);
+	__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
+	sync_mutex_lock(m, CLOCK_REALTIME, NULL, 0);
+	if (w == -EINTR && self)
+		cancel_point(self); /* a signal alone is a spurious wakeup */
+	if (w == -ETIMEDOUT && __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST) == seq)
+		return ETIMEDOUT;
+	return 0;
+}
+
+EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_wait)(c, m);
+	return wait(c, m, CLOCK_REALTIME, NULL);
+}
+
+EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *abs)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_timedwait)(c, m, abs);
+	int cp1 = ((struct cond *)c)->clock_plus1;
+	return wait(c, m, cp1 ? cp1 - 1 : CLOCK_REALTIME, abs);
+}
+
+EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+				  const struct timespec *abs)
+{
+	if (is_real(c))
+		return REAL_FN(pthread_cond_clockwait)(c, m, clk, abs);
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+		return EINVAL;
+	return wait(c, m, clk, abs);
+}
+
+/* pthread_once: 0 not run, 1 running, 2 done (glibc's values are
+ * compatible: it, too, treats 0 as "not yet"). */
+EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	int *st = (int *)once;
+	for (;;) {
+		int v = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (v == 2)
+			return 0;
+		if (v == 0 && __atomic_compare_exchange_n(st, &v, 1, 0, __ATOMIC_ACQ_REL,
+							  __ATOMIC_ACQUIRE)) {
+			init();
+			__atomic_store_n(st, 2, __ATOMIC_RELEASE);
+			addr_wake(st, INT_MAX);
+			return 0;
+		}
+		if (v == 1)
+			addr_wait(st, 1, -1, 0);
+	}
+}
+
+/* A spinning coroutine yields between attempts, so the holder (perhaps on
+ * the same worker) gets to run. */
+EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+{
+	struct co *self = co_self();
+	for (;;) {
+		int v = 0;
+		if (__atomic_compare_exchange_n((int *)l, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 0;
+		if (self)
+			co_yield();
+		else
+			__builtin_ia32_pause();
+	}
+}
+
+EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
+{
+	int v = 0;
+	return __atomic_compare_exchange_n((int *)l, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
+		       ? 0 : EBUSY;
+}
+
+EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
+{
+	__atomic_store_n((int *)l, 0, __ATOMIC_RELEASE);
+	return 0;
+}

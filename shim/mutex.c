@@ -1,0 +1,196 @@
+/* pthread mutexes whose waits park the coroutine.
+ *
+ * The state lives in the program's own pthread_mutex_t, in glibc's fields,
+ * so static initialisers work (all zero is a valid unlocked default, and
+ * the recursive, error-checking and adaptive initialisers set __kind):
+ *   __lock   0 unlocked, 1 locked, 2 locked with waiters (parked on it)
+ *   __owner  who holds it: a coroutine, or a thread coexec does not run
+ *   __count  recursion depth
+ *   __nusers holders, for EBUSY on destroy
+ * Ownership is per coroutine: a recursive mutex held by one coroutine
+ * blocks its neighbour on the same kernel thread. Process-shared mutexes
+ * keep glibc's implementation (their waiters may be other processes);
+ * robust ones too, since their owner-died protocol is the kernel's.
+ * Priority-inheritance and -protection attributes are accepted and behave
+ * like the plain kind (coexec.7). */
+#include <limits.h>
+#include <time.h>
+
+#include "sched/park.h"
+#include "sched/sys.h"
+#include "shim/shim.h"
+#include "shim/sync.h"
+
+#define KIND_TYPE 3        /* PTHREAD_MUTEX_{NORMAL,RECURSIVE,ERRORCHECK,ADAPTIVE} */
+#define KIND_ROBUST 16
+#define KIND_PSHARED 128
+
+static int real_kind(pthread_mutex_t *m)
+{
+	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (KIND_ROBUST | KIND_PSHARED);
+}
+
+int sync_self_id(void)
+{
+	struct co *self = co_self();
+	if (self)
+		return 0x40000000 | (int)(self->id & 0x3fffffff);
+	return (int)sys_gettid(); /* below 2^22: never a coroutine's */
+}
+
+int64_t sync_deadline(clockid_t clk, const struct timespec *abs)
+{
+	struct timespec now;
+	clock_gettime(clk, &now);
+	int64_t left = (abs->tv_sec - now.tv_sec) * 1000000000LL + (abs->tv_nsec - now.tv_nsec);
+	int64_t mono = now_ns();
+	return left <= 0 ? mono : mono + left;
+}
+
+int sync_bad_time(const struct timespec *abs)
+{
+	return abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000;
+}
+
+/* Take the lock word; 0, or ETIMEDOUT / EINVAL for a timed lock. */
+static int take(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	int *lock = &m->__data.__lock;
+	int v = 0;
+	if (__atomic_compare_exchange_n(lock, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	int64_t deadline = -1;
+	if (abs) {
+		if (sync_bad_time(abs))
+			return EINVAL;
+		deadline = sync_deadline(clk, abs);
+	}
+	while (__atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE) != 0) {
+		if (addr_wait(lock, 2, deadline, 0) == -ETIMEDOUT &&
+		    __atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
+			return ETIMEDOUT;
+	}
+	return 0;
+}
+
+static void give(pthread_mutex_t *m)
+{
+	if (__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) == 2)
+		addr_wake(&m->__data.__lock, 1);
+}
+
+int sync_mutex_lock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs, int try)
+{
+	int type = m->__data.__kind & KIND_TYPE;
+	int me = sync_self_id();
+
+	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
+		if (__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) == me) {
+			if (type == PTHREAD_MUTEX_ERRORCHECK)
+				return try ? EBUSY : EDEADLK;
+			if (m->__data.__count + 1 == 0)
+				return EAGAIN;
+			m->__data.__count++;
+			return 0;
+		}
+	}
+	if (try) {
+		int v = 0;
+		if (!__atomic_compare_exchange_n(&m->__data.__lock, &v, 1, 0, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			return EBUSY;
+	} else {
+		int r = take(m, clk, abs);
+		if (r)
+			return r;
+	}
+	m->__data.__owner = me;
+	m->__data.__count = 1;
+	m->__data.__nusers++;
+	return 0;
+}
+
+int sync_mutex_unlock(pthread_mutex_t *m)
+{
+	int type = m->__data.__kind & KIND_TYPE;
+	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
+		if (m->__data.__owner != sync_self_id() || m->__data.__lock == 0)
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+			return 0;
+	}
+	m->__data.__owner = 0;
+	m->__data.__count = 0;
+	m->__data.__nusers--;
+	give(m);
+	return 0;
+}
+
+EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
+{
+	int type = PTHREAD_MUTEX_DEFAULT, pshared = 0, robust = 0;
+	if (a) {
+		pthread_mutexattr_gettype(a, &type);
+		pthread_mutexattr_getpshared(a, &pshared);
+		pthread_mutexattr_getrobust(a, &robust);
+	}
+	if (pshared == PTHREAD_PROCESS_SHARED || robust == PTHREAD_MUTEX_ROBUST)
+		return REAL_FN(pthread_mutex_init)(m, a);
+	memset(m, 0, sizeof *m);
+	m->__data.__kind = type & KIND_TYPE;
+	return 0;
+}
+
+EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_destroy)(m);
+	if (m->__data.__nusers != 0 || m->__data.__lock != 0)
+		return EBUSY;
+	m->__data.__kind = -1; /* as glibc: a destroyed mutex is not usable */
+	return 0;
+}
+
+EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_lock)(m);
+	return sync_mutex_lock(m, CLOCK_REALTIME, NULL, 0);
+}
+
+EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_trylock)(m);
+	return sync_mutex_lock(m, CLOCK_REALTIME, NULL, 1);
+}
+
+EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_timedlock)(m, abs);
+	return sync_mutex_lock(m, CLOCK_REALTIME, abs, 0);
+}
+
+EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_clocklock)(m, clk, abs);
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+		return EINVAL;
+	return sync_mutex_lock(m, clk, abs, 0);
+}
+
+EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_unlock)(m);
+	return sync_mutex_unlock(m);
+}
+
+EXPORT int pthread_mutex_consistent(pthread_mutex_t *m)
+{
+	if (real_kind(m))
+		return REAL_FN(pthread_mutex_consistent)(m);
+	return EINVAL; /* not a robust mutex */
+}
