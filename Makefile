@@ -30,6 +30,8 @@ PROG_SRC  := $(wildcard tests/progs/*.c)
 PROG_BIN  := $(patsubst tests/progs/%.c,$(B)/progs/%,$(PROG_SRC))
 PROGXX_SRC := $(wildcard tests/progs/*.cc)
 PROGXX_BIN := $(patsubst tests/progs/%.cc,$(B)/progs/%,$(PROGXX_SRC))
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all lib progs unit check test demo bench install uninstall clean
 
@@ -63,6 +65,10 @@ $(B)/progs/%: tests/progs/%.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -std=c++17 -Wall -o $@ $< -lpthread
 
+$(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lpthread
+
 progs: $(PROG_BIN) $(PROGXX_BIN)
 unit: $(UNIT_BIN)
 
@@ -72,7 +78,7 @@ check test: lib progs unit
 demo: lib progs
 	scripts/demo
 
-bench: lib progs
+bench: lib progs $(BENCH_BIN)
 	tests/bench/run
 
 install: lib
