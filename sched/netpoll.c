@@ -49,9 +49,10 @@ struct fdent *fd_get(int fd)
  * and find the generation changed. */
 static void reset(struct fdent *e)
 {
+	struct kicks k = { .n = 0 };
 	spin_lock(&e->lock);
 	for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
-		co_wake(wt->co);
+		co_wake_deferred(wt->co, &k);
 	uint32_t gen = e->gen + 1;
 	struct fdwaiter *ws = e->waiters;
 	memset((char *)e + sizeof e->lock, 0, sizeof *e - sizeof e->lock);
@@ -61,6 +62,7 @@ static void reset(struct fdent *e)
 	 * until they have. */
 	e->waiters = ws;
 	spin_unlock(&e->lock);
+	kicks_flush(&k);
 }
 
 struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb)
@@ -299,6 +301,7 @@ void netpoll_kick(struct worker *w)
 
 static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 {
+	struct kicks k = { .n = 0 };
 	for (long i = 0; i < n; i++) {
 		uint64_t d = evs[i].data.u64;
 		if (d == KICK_DATA) {
@@ -324,13 +327,14 @@ static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 			for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next) {
 				if (wt->events & want) {
 					woken |= wt->events & want;
-					co_wake(wt->co);
+					co_wake_deferred(wt->co, &k);
 				}
 			}
 			e->ready |= want & ~woken;
 		}
 		spin_unlock(&e->lock);
 	}
+	kicks_flush(&k);
 }
 
 int netpoll_wait(struct worker *w, int64_t timeout_ns)

@@ -103,6 +103,7 @@ int addr_wait(const int *addr, int expected, int64_t deadline, int intr)
 int addr_wake(const int *addr, int n)
 {
 	struct bucket *b = bucket_of(addr);
+	struct kicks k = { .n = 0 };
 	int woken = 0;
 	spin_lock(&b->lock);
 	for (struct waiter *w = b->head, *next; w && woken < n; w = next) {
@@ -113,10 +114,11 @@ int addr_wake(const int *addr, int n)
 		struct co *co = w->co;
 		__atomic_store_n(&w->woken, 1, __ATOMIC_RELEASE);
 		/* w lives on the waiter's stack: not touched after this */
-		co_wake(co);
+		co_wake_deferred(co, &k);
 		woken++;
 	}
 	spin_unlock(&b->lock);
+	kicks_flush(&k);
 	if (woken < n && __atomic_load_n(&b->kernel_waiters, __ATOMIC_SEQ_CST))
 		SYS(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n - woken);
 	return woken;

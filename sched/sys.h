@@ -46,12 +46,21 @@ static inline unsigned long sys_thread_self(void)
 	return self;
 }
 
-/* A lock for the rare cross-thread paths; never held across a park. */
+/* A lock for short cross-thread sections: never held across a park or a
+ * system call. If the holder's CPU is taken away (a virtual machine's vCPU
+ * descheduled), spinning on cannot help it: after a short while the waiter
+ * gives its CPU up. */
 static inline void spin_lock(int *l)
 {
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+		int spins = 0;
+		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+			if (++spins < 256)
+				__builtin_ia32_pause();
+			else
+				SYS(SYS_sched_yield, 0, 0, 0);
+		}
+	}
 }
 
 static inline void spin_unlock(int *l)

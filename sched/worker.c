@@ -94,8 +94,11 @@ static void kick(struct worker *w)
 		netpoll_kick(w);
 }
 
-/* Queue a runnable coroutine on its worker, from any thread. */
-static void make_runnable(struct co *co)
+/* Queue a runnable coroutine on its worker, from any thread. With k, the
+ * worker to wake is noted there instead of woken now: callers that hold a
+ * spin lock make no system call under it (a descheduled holder would leave
+ * the other workers spinning). */
+static void make_runnable(struct co *co, struct kicks *k)
 {
 	struct worker *w = co->w;
 	if (w == worker_tls) {
@@ -111,29 +114,51 @@ static void make_runnable(struct co *co)
 	w->remote_tail = co;
 	__atomic_store_n(&w->remote_pending, 1, __ATOMIC_SEQ_CST);
 	spin_unlock(&w->remote_lock);
-	kick(w);
+	if (!k) {
+		kick(w);
+		return;
+	}
+	for (int i = 0; i < k->n; i++)
+		if (k->w[i] == w)
+			return;
+	if (k->n < (int)(sizeof k->w / sizeof k->w[0]))
+		k->w[k->n++] = w;
+	else
+		kick(w); /* rare: more distinct workers than slots */
 }
 
-static int try_wake(struct co *co)
+void kicks_flush(struct kicks *k)
+{
+	for (int i = 0; i < k->n; i++)
+		kick(k->w[i]);
+	k->n = 0;
+}
+
+static int try_wake(struct co *co, struct kicks *k)
 {
 	enum co_state parked = CO_PARKED;
 	if (!__atomic_compare_exchange_n(&co->state, &parked, CO_RUNNABLE, 0,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		return 0;
-	make_runnable(co);
+	make_runnable(co, k);
 	return 1;
 }
 
-void co_wake(struct co *co)
+void co_wake_deferred(struct co *co, struct kicks *k)
 {
-	if (try_wake(co))
+	if (try_wake(co, k))
 		return;
 	if (__atomic_load_n(&co->state, __ATOMIC_SEQ_CST) == CO_DEAD)
 		return;
 	/* Not parked (yet): leave word for its next park, then try again in
 	 * case it parked meanwhile. */
 	__atomic_store_n(&co->wake_pending, 1, __ATOMIC_SEQ_CST);
-	try_wake(co);
+	try_wake(co, k);
+}
+
+void co_wake(struct co *co)
+{
+	co_wake_deferred(co, NULL);
 }
 
 static void __attribute__((noreturn, noinline)) overflowed(struct co *co)
@@ -227,8 +252,12 @@ static void schedule(struct worker *w)
 		int64_t tmo = w->ntimers ? timer_run(w, now_ns()) : -1;
 		if (w->run_head)
 			continue;
+
 		/* Announce the wait, then look once more at what other threads
-		 * may have queued: they kick only a worker that announced it. */
+		 * may have queued: they kick only a worker that announced it,
+		 * so its eventfd must exist first. */
+		if (w->kickfd < 0 && netpoll_worker_init(w) < 0)
+			abort(); /* no way to sleep and be woken */
 		__atomic_store_n(&w->in_poll, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&w->remote_pending, __ATOMIC_SEQ_CST) &&
 		    !__atomic_load_n(&w->intr_list, __ATOMIC_SEQ_CST))
@@ -361,7 +390,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	LOG(LOG_SCHED, "create co%u on w%d fn %p stack %lu%s", co->id, w->id, (void *)fn,
 	    (unsigned long)co->stack.size, user_stack ? " (user)" : "");
 	*out = co;
-	make_runnable(co);
+	make_runnable(co, NULL);
 	return 0;
 }
 

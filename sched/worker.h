@@ -166,6 +166,15 @@ static inline int co_intr_sig(struct co *co) { return co->intr_sig; }
 void co_interrupt(struct co *co, int sig);
 void co_wake(struct co *co);
 
+/* co_wake for callers holding a spin lock: workers to wake are collected
+ * in k, and kicks_flush(k) wakes them once the lock is released. */
+struct kicks {
+	struct worker *w[8];
+	int n;
+};
+void co_wake_deferred(struct co *co, struct kicks *k);
+void kicks_flush(struct kicks *k);
+
 /* Let every other runnable coroutine run once. */
 void co_yield(void);
 

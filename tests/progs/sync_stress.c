@@ -19,7 +19,9 @@
  *                 per thread (20)
  *   --once N      threads calling pthread_once (1000)
  *   --spin N, --spin-iters N
- *                 spin lock: threads (8), iterations each (200)
+ *                 spin lock: threads (4), iterations each (100); natively
+ *                 the waiters spin through the holder's sched_yield(), so
+ *                 this grows fast
  *
  * Cases (each runs on the main thread, then on a thread of its own):
  *   counter_yield    --threads threads each add 1 to a counter --iters
@@ -67,7 +69,7 @@ static long opt_readers = 200, opt_writers = 4, opt_rw_iters = 200;
 static long opt_barrier = 1000, opt_rounds = 5;
 static long opt_sem = 100, opt_permits = 4, opt_sem_iters = 20;
 static long opt_once = 1000;
-static long opt_spin = 8, opt_spin_iters = 200;
+static long opt_spin = 4, opt_spin_iters = 100;
 
 static const struct {
     const char *name;
