@@ -43,6 +43,9 @@ $(B)/obj/%.c.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBFLAGS) -c -o $@ $<
 
+# pthread_once must clean up when a C++ initialiser throws through it.
+$(B)/obj/shim/cond.c.o: CFLAGS += -fexceptions
+
 $(B)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBFLAGS) -c -o $@ $<

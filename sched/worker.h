@@ -81,6 +81,7 @@ struct co {
 	void *cleanup;            /* innermost pthread_cleanup_push buffer */
 	void *exit_value;
 	void *tsd;                /* pthread key values (cls/tsd.c) */
+	void *robust_held;        /* robust mutexes it holds (shim/mutex.c) */
 	int saved_h_errno;
 };
 

@@ -9,6 +9,7 @@
  * waiter is not. pthread_cond_wait is a cancellation point: a cancelled
  * waiter takes the mutex back before its cleanup handlers run, as POSIX
  * wants. */
+#include <dlfcn.h>
 #include <limits.h>
 
 #include "sched/park.h"
@@ -132,17 +133,69 @@ EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 }
 
 /* pthread_once: 0 not run, 1 running, 2 done (glibc's values are
- * compatible: it, too, treats 0 as "not yet"). */
+ * compatible: it, too, treats 0 as "not yet"). If the initialiser does not
+ * return (a C++ exception, as std::call_once allows), the cleanup below runs
+ * during the unwinding (this file is built with -fexceptions): the state
+ * goes back to "not run" and a waiter takes its turn, as with glibc. */
+struct once_run {
+	int *st;
+	int done;
+};
+
+static void once_unwound(struct once_run *r)
+{
+	if (r->done)
+		return;
+	__atomic_store_n(r->st, 0, __ATOMIC_RELEASE);
+	addr_wake(r->st, INT_MAX);
+}
+
+/* std::call_once passes its callable to pthread_once through two
+ * thread-local variables of libstdc++, which coroutines on one worker share:
+ * another caller may have overwritten or cleared them while this one was
+ * parked. Keep this coroutine's values and put them back before its turn. */
+struct cxx_once {
+	void **callable, **call;
+	void *callable_v, *call_v;
+};
+
+static void cxx_once_save(struct cxx_once *c)
+{
+	c->callable = dlsym(RTLD_DEFAULT, "_ZSt15__once_callable");
+	c->call = dlsym(RTLD_DEFAULT, "_ZSt11__once_call");
+	if (c->callable && c->call) {
+		c->callable_v = *c->callable;
+		c->call_v = *c->call;
+	}
+}
+
+static void cxx_once_restore(struct cxx_once *c)
+{
+	if (c->callable && c->call) {
+		*c->callable = c->callable_v;
+		*c->call = c->call_v;
+	}
+}
+
 EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 {
 	int *st = (int *)once;
+	struct cxx_once cxx = { NULL, NULL, NULL, NULL };
+	int saved = 0;
 	for (;;) {
 		int v = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		if (v == 2)
 			return 0;
+		if (!saved && co_self()) {
+			cxx_once_save(&cxx);
+			saved = 1;
+		}
 		if (v == 0 && __atomic_compare_exchange_n(st, &v, 1, 0, __ATOMIC_ACQ_REL,
 							  __ATOMIC_ACQUIRE)) {
+			struct once_run run __attribute__((cleanup(once_unwound))) = { st, 0 };
+			cxx_once_restore(&cxx);
 			init();
+			run.done = 1;
 			__atomic_store_n(st, 2, __ATOMIC_RELEASE);
 			addr_wake(st, INT_MAX);
 			return 0;
@@ -152,14 +205,15 @@ EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 	}
 }
 
-/* A spinning coroutine yields between attempts, so the holder (perhaps on
- * the same worker) gets to run. */
+/* Spin locks keep glibc's x86 encoding (pthread_spin_init stores 1): 1 is
+ * free, 0 is held. A spinning coroutine yields between attempts, so the
+ * holder (perhaps on the same worker) gets to run. */
 EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {
 	struct co *self = co_self();
 	for (;;) {
-		int v = 0;
-		if (__atomic_compare_exchange_n((int *)l, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		int v = 1;
+		if (__atomic_compare_exchange_n((int *)l, &v, 0, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return 0;
 		if (self)
 			co_yield();
@@ -170,13 +224,13 @@ EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 
 EXPORT int pthread_spin_trylock(pthread_spinlock_t *l)
 {
-	int v = 0;
-	return __atomic_compare_exchange_n((int *)l, &v, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
+	int v = 1;
+	return __atomic_compare_exchange_n((int *)l, &v, 0, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
 		       ? 0 : EBUSY;
 }
 
 EXPORT int pthread_spin_unlock(pthread_spinlock_t *l)
 {
-	__atomic_store_n((int *)l, 0, __ATOMIC_RELEASE);
+	__atomic_store_n((int *)l, 1, __ATOMIC_RELEASE);
 	return 0;
 }

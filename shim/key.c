@@ -41,8 +41,13 @@ EXPORT int pthread_setspecific(pthread_key_t key, const void *value)
 	return -tsd_set(self, key, value);
 }
 
-/* Called by the runtime as a coroutine ends (sched/worker.h co_on_exit). */
+void robust_on_exit(struct co *co);
+
+/* Called by the runtime as a coroutine ends (sched/worker.h co_on_exit):
+ * key destructors first (they may still use the mutexes), then the robust
+ * mutexes it still holds pass on. */
 void key_on_exit(struct co *co)
 {
 	tsd_exit(co);
+	robust_on_exit(co);
 }

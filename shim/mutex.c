@@ -9,8 +9,11 @@
  *   __nusers holders, for EBUSY on destroy
  * Ownership is per coroutine: a recursive mutex held by one coroutine
  * blocks its neighbour on the same kernel thread. Process-shared mutexes
- * keep glibc's implementation (their waiters may be other processes);
- * robust ones too, since their owner-died protocol is the kernel's.
+ * keep glibc's implementation (their waiters may be other processes).
+ * Robust mutexes are ours: each coroutine keeps a chain of the robust
+ * mutexes it holds (through the mutex's own __list field); when it ends
+ * holding one, the mutex is marked owner-dead and released, and the next
+ * locker gets EOWNERDEAD, as the kernel's robust list does for threads.
  * Priority-inheritance and -protection attributes are accepted and behave
  * like the plain kind (coexec.7). */
 #include <limits.h>
@@ -25,9 +28,42 @@
 #define KIND_ROBUST 16
 #define KIND_PSHARED 128
 
+#define OWNER_DEAD (-1)            /* __owner of a robust mutex whose owner ended */
+#define NOT_RECOVERABLE (-2)       /* ... and was unlocked without consistent */
+
 static int real_kind(pthread_mutex_t *m)
 {
-	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & (KIND_ROBUST | KIND_PSHARED);
+	return __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & KIND_PSHARED;
+}
+
+static int robust(pthread_mutex_t *m)
+{
+	return m->__data.__kind & KIND_ROBUST;
+}
+
+/* The chain of robust mutexes a coroutine holds; __spins marks a mutex
+ * taken with EOWNERDEAD and not yet made consistent. */
+static void held_push(pthread_mutex_t *m)
+{
+	struct co *self = co_self();
+	if (!self)
+		return;
+	m->__data.__list.__next = self->robust_held;
+	self->robust_held = m;
+}
+
+static void held_drop(pthread_mutex_t *m)
+{
+	struct co *self = co_self();
+	if (!self)
+		return;
+	for (pthread_mutex_t **p = (pthread_mutex_t **)&self->robust_held; *p;
+	     p = (pthread_mutex_t **)&(*p)->__data.__list.__next) {
+		if (*p == m) {
+			*p = (pthread_mutex_t *)m->__data.__list.__next;
+			return;
+		}
+	}
 }
 
 int sync_self_id(void)
@@ -79,6 +115,41 @@ static void give(pthread_mutex_t *m)
 		addr_wake(&m->__data.__lock, 1);
 }
 
+/* A coroutine is ending: its robust mutexes pass on with EOWNERDEAD. */
+void robust_on_exit(struct co *co)
+{
+	pthread_mutex_t *m = co->robust_held;
+	co->robust_held = NULL;
+	while (m) {
+		pthread_mutex_t *next = (pthread_mutex_t *)m->__data.__list.__next;
+		m->__data.__owner = OWNER_DEAD;
+		m->__data.__count = 0;
+		m->__data.__nusers--;
+		give(m);
+		m = next;
+	}
+}
+
+/* After taking the lock word of a robust mutex: 0, EOWNERDEAD (taken),
+ * or ENOTRECOVERABLE (not taken). */
+static int robust_taken(pthread_mutex_t *m, int me)
+{
+	int owner = m->__data.__owner;
+	if (owner == NOT_RECOVERABLE) {
+		give(m);
+		return ENOTRECOVERABLE;
+	}
+	m->__data.__owner = me;
+	m->__data.__count = 1;
+	m->__data.__nusers++;
+	held_push(m);
+	if (owner == OWNER_DEAD) {
+		m->__data.__spins = 1; /* inconsistent until pthread_mutex_consistent */
+		return EOWNERDEAD;
+	}
+	return 0;
+}
+
 int sync_mutex_lock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs, int try)
 {
 	int type = m->__data.__kind & KIND_TYPE;
@@ -104,6 +175,8 @@ int sync_mutex_lock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ab
 		if (r)
 			return r;
 	}
+	if (robust(m))
+		return robust_taken(m, me);
 	m->__data.__owner = me;
 	m->__data.__count = 1;
 	m->__data.__nusers++;
@@ -113,6 +186,20 @@ int sync_mutex_lock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ab
 int sync_mutex_unlock(pthread_mutex_t *m)
 {
 	int type = m->__data.__kind & KIND_TYPE;
+	if (robust(m)) {
+		/* robust mutexes check the owner whatever their type */
+		if (m->__data.__owner != sync_self_id() || m->__data.__lock == 0)
+			return EPERM;
+		if (type == PTHREAD_MUTEX_RECURSIVE && --m->__data.__count != 0)
+			return 0;
+		held_drop(m);
+		m->__data.__owner = m->__data.__spins ? NOT_RECOVERABLE : 0;
+		m->__data.__spins = 0;
+		m->__data.__count = 0;
+		m->__data.__nusers--;
+		give(m);
+		return 0;
+	}
 	if (type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK) {
 		if (m->__data.__owner != sync_self_id() || m->__data.__lock == 0)
 			return EPERM;
@@ -134,10 +221,10 @@ EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a)
 		pthread_mutexattr_getpshared(a, &pshared);
 		pthread_mutexattr_getrobust(a, &robust);
 	}
-	if (pshared == PTHREAD_PROCESS_SHARED || robust == PTHREAD_MUTEX_ROBUST)
+	if (pshared == PTHREAD_PROCESS_SHARED)
 		return REAL_FN(pthread_mutex_init)(m, a);
 	memset(m, 0, sizeof *m);
-	m->__data.__kind = type & KIND_TYPE;
+	m->__data.__kind = (type & KIND_TYPE) | (robust == PTHREAD_MUTEX_ROBUST ? KIND_ROBUST : 0);
 	return 0;
 }
 
@@ -192,5 +279,8 @@ EXPORT int pthread_mutex_consistent(pthread_mutex_t *m)
 {
 	if (real_kind(m))
 		return REAL_FN(pthread_mutex_consistent)(m);
-	return EINVAL; /* not a robust mutex */
+	if (!robust(m) || !m->__data.__spins || m->__data.__owner != sync_self_id())
+		return EINVAL;
+	m->__data.__spins = 0;
+	return 0;
 }

@@ -60,18 +60,16 @@ static int try_write(pthread_rwlock_t *l)
 static int lock(pthread_rwlock_t *l, int write, clockid_t clk, const struct timespec *abs)
 {
 	struct rw *r = rw_of(l);
+	/* glibc checks the time first, even when the lock is free */
+	if (abs && sync_bad_time(abs))
+		return EINVAL;
 	if (__atomic_load_n(&r->readers, __ATOMIC_ACQUIRE) == WRITER &&
 	    r->cur_writer == sync_self_id())
 		return EDEADLK;
 	int rc = write ? try_write(l) : try_read(l);
 	if (rc != EBUSY)
 		return rc;
-	int64_t deadline = -1;
-	if (abs) {
-		if (sync_bad_time(abs))
-			return EINVAL;
-		deadline = sync_deadline(clk, abs);
-	}
+	int64_t deadline = abs ? sync_deadline(clk, abs) : -1;
 	if (write)
 		__atomic_add_fetch(&r->writers, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&r->waiters, 1, __ATOMIC_SEQ_CST);

@@ -47,16 +47,14 @@ static int wait(sem_t *sem, clockid_t clk, const struct timespec *abs)
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
+	/* glibc checks the time first, even when it need not wait */
+	if (abs && sync_bad_time(abs)) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (try_take(s))
 		return 0;
-	int64_t deadline = -1;
-	if (abs) {
-		if (sync_bad_time(abs)) {
-			errno = EINVAL;
-			return -1;
-		}
-		deadline = sync_deadline(clk, abs);
-	}
+	int64_t deadline = abs ? sync_deadline(clk, abs) : -1;
 	__atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
 	int rc = 0;
 	while (!try_take(s)) {

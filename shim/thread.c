@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include "shim/shim.h"
+#include "shim/sync.h"
 
 /* glibc's current default (pthread_setattr_default_np may have changed it). */
 static size_t native_default_stack(void)
@@ -149,6 +150,21 @@ EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *
 	if (!c->exited && (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000))
 		return EINVAL;
 	return join(co_self(), c, ret, c->exited ? -1 : deadline_from_realtime(abs), 0);
+}
+
+EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const struct timespec *abs)
+{
+	struct co *c = co_of(t);
+	if (!c)
+		return REAL_FN(pthread_clockjoin_np)(t, ret, clk, abs);
+	cancel_point(co_self());
+	if (!abs)
+		return join(co_self(), c, ret, -1, 0);
+	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
+		return EINVAL;
+	if (!c->exited && (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000))
+		return EINVAL;
+	return join(co_self(), c, ret, c->exited ? -1 : sync_deadline(clk, abs), 0);
 }
 
 EXPORT int pthread_detach(pthread_t t)

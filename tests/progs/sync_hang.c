@@ -20,7 +20,8 @@
  *                        EPERM
  *
  * Every ordering is checked under a lock and printed; nothing depends on
- * timing except that 50 ms is long enough for a thread to start.
+ * timing except that 50 ms is long enough for a thread that announced it
+ * is about to lock to reach the lock call.
  *
  * --park N MS: N threads blocked in pthread_mutex_lock on a mutex main
  * holds and N blocked in pthread_cond_wait; prints "parked 2N" when all are
@@ -213,6 +214,19 @@ static void log_reset(void)
     pthread_mutex_unlock(&log_m);
 }
 
+/* Wait until the log has n lines (another thread is writing them). */
+static void log_wait(int n)
+{
+    for (;;) {
+        pthread_mutex_lock(&log_m);
+        int have = log_n;
+        pthread_mutex_unlock(&log_m);
+        if (have >= n)
+            return;
+        msleep(1);
+    }
+}
+
 static void log_print(void)
 {
     pthread_mutex_lock(&log_m);
@@ -263,6 +277,7 @@ static void neighbour(int kind, int holds)
     }
     note("A holds it %d times", holds);
     pthread_t b = spawn(neighbour_b, &n);
+    log_wait(3);   /* B has tried, and is about to lock */
     for (int i = 0; i < holds; i++) {
         msleep(50);
         note("A unlocks (%d left)", n.depth - 1);

@@ -3,7 +3,8 @@
  *
  *   sync_stress [OPTION N]... [--list | CASE...]
  *
- * Options (sizes; the defaults are what the test suite runs):
+ * Options (sizes; tests/bats/sync.bats runs the defaults except for the
+ * counter cases, which natively take tens of seconds at full size):
  *   --threads N   threads in the counter cases (10000)
  *   --iters N     increments per thread in the counter cases (100)
  *   --producers N, --consumers N, --items N
@@ -391,8 +392,17 @@ static sem_t sem;
 static atomic_int sem_holders, sem_max;
 static atomic_long sem_over, sem_acq;
 
+/* The pool's threads start together, so that the permits are contended. */
+static pthread_mutex_t gate_m = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_c = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
 static void *sem_fn(void *arg)
 {
+    pthread_mutex_lock(&gate_m);
+    while (!gate_open)
+        pthread_cond_wait(&gate_c, &gate_m);
+    pthread_mutex_unlock(&gate_m);
     for (long i = 0; i < opt_sem_iters; i++) {
         if (sem_wait(&sem) != 0)
             die("sem_wait", errno);
@@ -417,7 +427,13 @@ static void c_sem_pool(void)
         die("sem_init", errno);
     sem_holders = sem_max = 0;
     sem_over = sem_acq = 0;
-    join_n(spawn_n(opt_sem, sem_fn, NULL), opt_sem);
+    gate_open = 0;
+    pthread_t *t = spawn_n(opt_sem, sem_fn, NULL);
+    pthread_mutex_lock(&gate_m);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_c);
+    pthread_mutex_unlock(&gate_m);
+    join_n(t, opt_sem);
     int v = -1;
     sem_getvalue(&sem, &v);
     say("%ld threads x %ld acquisitions of %ld permits: acquisitions %ld",

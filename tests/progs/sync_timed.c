@@ -3,12 +3,12 @@
  *
  *   sync_timed [--list | CASE...]
  *
- * A wait that must time out uses a deadline 100 ms away and prints
- * "timeout ok" when it returned after at least 100 ms and less than 1.1 s
+ * A wait that must time out uses a deadline 50 ms away and prints
+ * "timeout ok" when it returned after at least 50 ms and less than 1.05 s
  * (measured on CLOCK_MONOTONIC, taken before the deadline is computed);
  * a deadline already past must return at once ("at once": within 0.5 s);
  * a wait that must succeed has a deadline 2 s away, the resource is freed
- * after about 50 ms, and it prints "before the deadline".  No time is
+ * after about 30 ms, and it prints "before the deadline".  No time is
  * ever printed.
  *
  * Cases (each runs on the main thread, then on a thread of its own):
@@ -37,9 +37,9 @@
 
 #include "harness.h"
 
-#define TMO 100      /* ms: waits that must time out */
+#define TMO 50       /* ms: waits that must time out */
 #define OK_TMO 2000  /* ms: waits that must succeed */
-#define FREE_MS 50   /* ms: when the resource comes free */
+#define FREE_MS 30   /* ms: when the resource comes free */
 
 static const char *clk_name(clockid_t c)
 {

@@ -1,0 +1,83 @@
+/* syscall(SYS_futex, ...): libstdc++ waits for std::future, std::latch,
+ * std::atomic<T>::wait and the like with a raw futex system call, which
+ * would put the whole worker to sleep. From a coroutine, FUTEX_WAIT parks
+ * on the address instead (addr_wait) and FUTEX_WAKE wakes parked coroutines
+ * and then, with the real call, any kernel thread sleeping there. The bitset
+ * variants are treated as their plain forms (a wake may be spurious, which
+ * futex users must accept anyway). Every other system call, and every call
+ * from a thread that is not a coroutine, goes to the real syscall(). */
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "sched/park.h"
+#include "shim/shim.h"
+#include "shim/sync.h"
+
+static long futex_wait(int *addr, int val, const struct timespec *t, int op)
+{
+	struct timespec ts;
+	int64_t deadline = -1;
+	if (t) {
+		if (copy_in(&ts, t, sizeof ts) < 0) {
+			errno = EFAULT;
+			return -1;
+		}
+		if (sync_bad_time(&ts) || ts.tv_sec < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET)
+			deadline = sync_deadline(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME
+									 : CLOCK_MONOTONIC, &ts);
+		else
+			deadline = now_ns() + ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	}
+	int cur;
+	if (copy_in(&cur, addr, sizeof cur) < 0) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (cur != val) {
+		errno = EAGAIN;
+		return -1;
+	}
+	int r = addr_wait(addr, val, deadline, 1);
+	if (r == -ETIMEDOUT) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (r == -EINTR) {
+		struct co *self = co_self();
+		if (co_intr_sig(self) == CO_SIG_CANCEL)
+			cancel_point(self);
+		errno = EINTR;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT long syscall(long n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+	va_end(ap);
+
+	if (n == SYS_futex && co_self()) {
+		int op = (int)b & FUTEX_CMD_MASK;
+		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET)
+			return futex_wait((int *)a, (int)c, (const struct timespec *)d, (int)b);
+		if (op == FUTEX_WAKE || op == FUTEX_WAKE_BITSET) {
+			int want = (int)c;
+			int woken = want > 0 ? addr_wake((int *)a, want) : 0;
+			long r = 0;
+			if (woken < want || want <= 0)
+				r = REAL_FN(syscall)(n, a, b, (long)(want - woken), d, e, f);
+			return r < 0 ? r : woken + r;
+		}
+	}
+	return REAL_FN(syscall)(n, a, b, c, d, e, f);
+}
