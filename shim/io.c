@@ -130,6 +130,24 @@ void sock_learn_timeouts(int fd, struct fdent *e)
 	e->timeo_known = 1;
 }
 
+int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_t deadline,
+	      long *r)
+{
+	int w = fd_wait(fd, e, ev, deadline, why);
+	if (w == -ETIMEDOUT) {
+		*r = -EAGAIN; /* what a socket timeout says */
+		return 0;
+	}
+	/* SA_RESTART restarts socket calls unless a timeout is set (signal(7)) */
+	if (w == -EINTR && intr_restart(co_self(), deadline < 0))
+		return 1;
+	if (w < 0) {
+		*r = w;
+		return 0;
+	}
+	return 1;
+}
+
 /* The parking transfer loop for a blocking socket. */
 static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 {
@@ -157,19 +175,9 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 			int64_t t = sending ? e->sndtimeo : e->rcvtimeo;
 			deadline = t > 0 ? now_ns() + t : -1;
 		}
-		int w = fd_wait(fd, e, sending ? EPOLLOUT : EPOLLIN, deadline,
-				sending ? PARK_WRITE : PARK_READ);
-		if (w == -ETIMEDOUT) {
-			r = -EAGAIN;
+		if (!sock_wait(fd, e, sending ? EPOLLOUT : EPOLLIN, sending ? PARK_WRITE : PARK_READ,
+			       deadline, &r))
 			break;
-		}
-		/* SA_RESTART restarts socket calls unless a timeout is set (signal(7)) */
-		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
-			continue;
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	free(io->iov_owned);
 	if (done)
@@ -436,17 +444,8 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struc
 		}
 		if (r != -EAGAIN || (got && (flags & MSG_WAITFORONE)))
 			break;
-		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_READ);
-		if (w == -ETIMEDOUT) {
-			r = -EAGAIN;
+		if (!sock_wait(fd, e, EPOLLIN, PARK_READ, deadline, &r))
 			break;
-		}
-		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
-			continue;
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	if (tmo && (got || r >= 0)) {
 		int64_t left = until - now_ns();
@@ -475,19 +474,8 @@ EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 				break;
 			continue;
 		}
-		if (r != -EAGAIN)
+		if (r != -EAGAIN || !sock_wait(fd, e, EPOLLOUT, PARK_WRITE, deadline, &r))
 			break;
-		int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_WRITE);
-		if (w == -ETIMEDOUT) {
-			r = -EAGAIN;
-			break;
-		}
-		if (w == -EINTR && intr_restart(co_self(), deadline < 0))
-			continue;
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	return sent ? (int)sent : (int)sysret(r);
 }

@@ -118,13 +118,8 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 			sock_learn_timeouts(fd, e);
 			deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
 		}
-		int w = fd_wait(fd, e, EPOLLIN, deadline, PARK_ACCEPT);
-		if (w == -ETIMEDOUT)
-			return sysret(-EAGAIN);
-		if (w == -EINTR && intr_restart(self, deadline < 0))
-			continue;
-		if (w < 0)
-			return sysret(w);
+		if (!sock_wait(fd, e, EPOLLIN, PARK_ACCEPT, deadline, &r))
+			return sysret(r);
 	}
 }
 
@@ -258,19 +253,8 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 				break;
 			continue;
 		}
-		if (r != -EAGAIN)
+		if (r != -EAGAIN || !sock_wait(out, e, EPOLLOUT, PARK_WRITE, deadline, &r))
 			break;
-		int w = fd_wait(out, e, EPOLLOUT, deadline, PARK_WRITE);
-		if (w == -ETIMEDOUT) {
-			r = -EAGAIN;
-			break;
-		}
-		if (w == -EINTR && intr_restart(self, deadline < 0))
-			continue;
-		if (w < 0) {
-			r = w;
-			break;
-		}
 	}
 	return done ? (ssize_t)done : sysret(r);
 }

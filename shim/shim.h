@@ -76,6 +76,12 @@ int sig_restarts(int sig);
 /* pthread_kill is about to signal target: its handler should interrupt it. */
 void sig_note_kill(struct co *target, int sig);
 
+/* After EAGAIN on a socket the program believes blocking: wait for ev
+ * (parked for the reason why) until the deadline. 1: try again; 0: stop, with *r the kernel-style
+ * result (-EAGAIN for a timeout, -EINTR, -EBADF when closed meanwhile). */
+int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_t deadline,
+	      long *r);
+
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);
 

@@ -242,10 +242,13 @@ EXPORT int pthread_kill(pthread_t t, int sig)
 	return REAL_FN(pthread_kill)(c->w->native, sig);
 }
 
+/* With nothing else to run on its worker, a yielding coroutine gives the
+ * CPU up the native way, so spin-then-yield loops let other kernel threads
+ * (another worker, another process) in. */
 EXPORT int sched_yield(void)
 {
 	struct co *self = co_self();
-	if (!self)
+	if (!self || !self->w->run_head)
 		return REAL_FN(sched_yield)();
 	co_yield();
 	return 0;

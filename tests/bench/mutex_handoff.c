@@ -1,62 +1,48 @@
-/* mutex_handoff [SECONDS]: two threads hand one contended mutex back and
+/* mutex_handoff [SECONDS]: two threads hand contended mutexes back and
  * forth for SECONDS (default 2).  Prints hand-offs/s.
  *
- * Each thread, once it holds the mutex, waits until the other has
- * announced that it is about to lock it (and so is, or soon will be,
- * blocked in pthread_mutex_lock), then unlocks; after unlocking it waits
- * until the other has taken the mutex before it asks again, so the mutex
- * cannot be re-taken by the thread that just released it (no barging):
- * every acquisition is a hand-off to the other thread.  The short waits on
- * the atomic flags spin briefly, then call sched_yield().
- *
- * A lock is tried first with pthread_mutex_trylock, to count how many
- * acquisitions found the mutex still held (and so had to wait in
- * pthread_mutex_lock): printed as "contended N%". */
+ * Hand-over-hand around a ring of three mutexes: each thread holds one,
+ * locks the next, then unlocks the one it held.  The threads start on
+ * neighbouring mutexes, so each lock is of the mutex the other thread
+ * holds and releases only after its own next lock has succeeded: the two
+ * move in lock-step, every mutex alternates between them, and each
+ * acquisition waits for a release by the other thread (a hand-off).  Only
+ * pthread_mutex_lock/unlock do the waiting: no spinning, no condition
+ * variables.  A lock is tried first with pthread_mutex_trylock, to count
+ * the acquisitions that found the mutex still held and had to wait:
+ * printed as "contended N%". */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 
 #include "bench.h"
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static atomic_int want[2];
-static atomic_int holder = -1;
+static pthread_mutex_t ring[3] = {PTHREAD_MUTEX_INITIALIZER,
+                                  PTHREAD_MUTEX_INITIALIZER,
+                                  PTHREAD_MUTEX_INITIALIZER};
+static pthread_barrier_t ready;
 static atomic_int stop;
 static long count[2], busy[2];
 
-static void pause_a_bit(int *spins)
-{
-    if (++*spins < 200)
-        __builtin_ia32_pause();
-    else
-        sched_yield();
-}
-
 static void *run(void *arg)
 {
-    int me = (int)(long)arg, other = !me;
+    int me = (int)(long)arg;
+    int held = me;               /* thread 0 starts on ring[0], 1 on ring[1] */
     long n = 0, b = 0;
-    for (;;) {
-        atomic_store(&want[me], 1);
-        if (pthread_mutex_trylock(&mu) != 0) {
+    pthread_mutex_lock(&ring[held]);
+    pthread_barrier_wait(&ready);
+    /* Thread 1 leads: it takes the free ring[2] first; thread 0 follows
+     * and waits for ring[1]. */
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        int next = (held + 1) % 3;
+        if (pthread_mutex_trylock(&ring[next]) != 0) {
             b++;
-            pthread_mutex_lock(&mu);
+            pthread_mutex_lock(&ring[next]);
         }
-        atomic_store(&want[me], 0);
-        atomic_store(&holder, me);
+        pthread_mutex_unlock(&ring[held]);
+        held = next;
         n++;
-        int spins = 0;
-        while (!atomic_load(&want[other]) && !atomic_load(&stop))
-            pause_a_bit(&spins);
-        pthread_mutex_unlock(&mu);
-        if (atomic_load(&stop))
-            break;
-        spins = 0;
-        while (atomic_load(&holder) == me && !atomic_load(&stop))
-            pause_a_bit(&spins);
-        if (atomic_load(&stop))
-            break;
     }
+    pthread_mutex_unlock(&ring[held]);
     count[me] = n;
     busy[me] = b;
     return NULL;
@@ -66,9 +52,11 @@ int main(int argc, char **argv)
 {
     double dur = arg_seconds(argc, argv, 2);
     pthread_t t[2];
-    double t0 = now();
+    CHECK(pthread_barrier_init(&ready, NULL, 3));
     for (long i = 0; i < 2; i++)
         CHECK(pthread_create(&t[i], NULL, run, (void *)i));
+    pthread_barrier_wait(&ready);
+    double t0 = now();
     sleep_s(dur);
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)

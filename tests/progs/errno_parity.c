@@ -474,7 +474,7 @@ static void c_rcvtimeo(void)
 
 static void c_sndtimeo(void)
 {
-    static char big[4 << 20];
+    static char big[64 << 20]; /* beyond what loopback TCP autotuning absorbs (tcp_rmem max 32 MiB) */
     struct timeval tv = {0, 200000};
     int sv[2];
     make_socketpair(sv);
@@ -482,7 +482,7 @@ static void c_sndtimeo(void)
     double t0 = now_ms();
     errno = 0;
     ssize_t w = write(sv[0], big, sizeof big);
-    say("socketpair, SO_SNDTIMEO 200ms, write 4 MiB nobody reads: %s%s, %s",
+    say("socketpair, SO_SNDTIMEO 200ms, write 64 MiB nobody reads: %s%s, %s",
         w > 0 && w < (ssize_t)sizeof big ? "partial count"
                                           : w < 0 ? "-1 " : "FULL OR ZERO",
         w < 0 ? en(errno) : "", timing(t0, 200));
@@ -497,7 +497,7 @@ static void c_sndtimeo(void)
     t0 = now_ms();
     errno = 0;
     w = send(c, big, sizeof big, 0);
-    say("TCP, SO_SNDTIMEO 200ms, send 4 MiB nobody reads: %s%s, %s",
+    say("TCP, SO_SNDTIMEO 200ms, send 64 MiB nobody reads: %s%s, %s",
         w > 0 && w < (ssize_t)sizeof big ? "partial count"
                                           : w < 0 ? "-1 " : "FULL OR ZERO",
         w < 0 ? en(errno) : "", timing(t0, 200));
