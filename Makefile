@@ -11,7 +11,7 @@ VERSION := 0.1.0
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
-           -fno-strict-aliasing -DCOEXEC_VERSION='"$(VERSION)"' -I.
+           -fno-strict-aliasing -DPACKAGE_VERSION='"$(VERSION)"' -I.
 LIBFLAGS = -fPIC -fvisibility=hidden -ftls-model=initial-exec
 
 B := build

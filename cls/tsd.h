@@ -5,8 +5,8 @@
  * limit and EAGAIN are glibc's. Each coroutine keeps its values in blocks of
  * 32 allocated on first use; each slot remembers the key's generation, so a
  * value left behind by a deleted key is never seen under a reused number. */
-#ifndef COEXEC_CLS_TSD_H
-#define COEXEC_CLS_TSD_H
+#ifndef CLS_TSD_H
+#define CLS_TSD_H
 
 #include <pthread.h>
 

@@ -1,7 +1,7 @@
 /* Configuration, read once from the environment at start-up. A bad value is
  * named in a one-line message and the default is used instead. */
-#ifndef COEXEC_PRELOAD_CONFIG_H
-#define COEXEC_PRELOAD_CONFIG_H
+#ifndef PRELOAD_CONFIG_H
+#define PRELOAD_CONFIG_H
 
 #include <stddef.h>
 

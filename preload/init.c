@@ -77,6 +77,6 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);
-	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0 of %d", COEXEC_VERSION,
+	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0 of %d", PACKAGE_VERSION,
 	    coexec_config.workers);
 }

@@ -6,8 +6,8 @@
  * inside the runtime. Categories are bits; LOG() tests the bit before it
  * evaluates its arguments, so a disabled category costs one load and branch.
  * The format understands %d %i %u %ld %lu %lld %llu %x %lx %p %s %c %%. */
-#ifndef COEXEC_PRELOAD_LOG_H
-#define COEXEC_PRELOAD_LOG_H
+#ifndef PRELOAD_LOG_H
+#define PRELOAD_LOG_H
 
 enum {
 	LOG_SCHED  = 1 << 0,

@@ -2,8 +2,8 @@
  * interpose; see real.def. REAL_FN(name) resolves the table on first use,
  * so hooks work even when another library calls them from its constructor
  * before ours has run. */
-#ifndef COEXEC_PRELOAD_REAL_H
-#define COEXEC_PRELOAD_REAL_H
+#ifndef PRELOAD_REAL_H
+#define PRELOAD_REAL_H
 
 #include <fcntl.h>
 #include <poll.h>

@@ -23,8 +23,8 @@
  * The table also remembers what the program believes about each descriptor:
  * its blocking mode and socket timeouts, learned from the calls that created
  * or changed them (or asked of the kernel once, for inherited descriptors). */
-#ifndef COEXEC_SCHED_NETPOLL_H
-#define COEXEC_SCHED_NETPOLL_H
+#ifndef SCHED_NETPOLL_H
+#define SCHED_NETPOLL_H
 
 #include <stdint.h>
 

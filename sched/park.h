@@ -14,8 +14,8 @@
  * and wakes reach both kinds. The caller changes *addr before waking, so a
  * sleeper can never miss it. Waiters hash by address into buckets, each
  * with a spin lock held only to link and unlink. */
-#ifndef COEXEC_SCHED_PARK_H
-#define COEXEC_SCHED_PARK_H
+#ifndef SCHED_PARK_H
+#define SCHED_PARK_H
 
 #include <stdint.h>
 

@@ -7,8 +7,8 @@
  * Freed stacks of the common size go to a per-worker cache; beyond its bound
  * they are unmapped. A stack the program supplied (pthread_attr_setstack) is
  * used as given and never freed by us. */
-#ifndef COEXEC_SCHED_STACK_H
-#define COEXEC_SCHED_STACK_H
+#ifndef SCHED_STACK_H
+#define SCHED_STACK_H
 
 #include <stddef.h>
 

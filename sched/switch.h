@@ -6,8 +6,8 @@
  * same set from there. Everything else is caller-saved by the ABI, so the
  * compiler has already spilled it. Per-architecture code lives in
  * sched/arch/ARCH/switch.S; only x86_64 exists. */
-#ifndef COEXEC_SCHED_SWITCH_H
-#define COEXEC_SCHED_SWITCH_H
+#ifndef SCHED_SWITCH_H
+#define SCHED_SWITCH_H
 
 #include <stddef.h>
 

@@ -5,8 +5,8 @@
  * calls the kernel directly. Every function returns the kernel's raw result:
  * a value >= 0, or -errno. Convert to the libc convention in one place
  * (sysret() in shim/shim.h). x86_64 only, like sched/arch. */
-#ifndef COEXEC_SCHED_SYS_H
-#define COEXEC_SCHED_SYS_H
+#ifndef SCHED_SYS_H
+#define SCHED_SYS_H
 
 #include <stddef.h>
 #include <sys/syscall.h>

@@ -37,7 +37,7 @@ static const uintptr_t key_mix = 0x5bd1e9955bd1e995ull;
 const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_YIELD] = "yield",     [PARK_READ] = "read",   [PARK_WRITE] = "write",
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
-	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",   [PARK_EXIT] = "exit",
+	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
 };
 
@@ -176,11 +176,11 @@ static void switch_to(struct worker *w, struct co *from, struct co *to)
 	w->cur = to;
 	to->state = CO_RUNNING;
 	w->stats.switches++;
-	from->saved_errno = errno;
-	from->saved_h_errno = h_errno;
+	from->saved_errno = *w->errno_p;
+	from->saved_h_errno = *w->h_errno_p;
 	co_switch(&from->ctx, &to->ctx);
-	errno = from->saved_errno;
-	h_errno = from->saved_h_errno;
+	*w->errno_p = from->saved_errno;
+	*w->h_errno_p = from->saved_h_errno;
 }
 
 void co_interrupt(struct co *co, int sig)
@@ -200,7 +200,7 @@ void co_interrupt(struct co *co, int sig)
 
 static int interruptible(enum park_reason why)
 {
-	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_EXIT && why != PARK_IDLE &&
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
 	       why != PARK_SYNC;
 }
 
@@ -511,6 +511,8 @@ static struct co *first_co(struct worker *w, int live)
 	co->fate = FATE_JOINABLE;
 	co->native = (pthread_t)sys_thread_self();
 	w->native = co->native;
+	w->errno_p = &errno;
+	w->h_errno_p = &h_errno;
 	w->main_co = co;
 	w->cur = co;
 	worker_tls = w;

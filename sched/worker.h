@@ -18,8 +18,8 @@
  *   3. undo step 1.
  * co_wake() on a coroutine that is not parked does nothing, so any number of
  * wakers may race. */
-#ifndef COEXEC_SCHED_WORKER_H
-#define COEXEC_SCHED_WORKER_H
+#ifndef SCHED_WORKER_H
+#define SCHED_WORKER_H
 
 #include <pthread.h>
 #include <stdint.h>
@@ -31,7 +31,7 @@ enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
 
 enum park_reason {
 	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
-	PARK_SLEEP, PARK_JOIN, PARK_EXIT, PARK_IDLE, PARK_SYNC, PARK_SYNC_INTR, PARK__COUNT
+	PARK_SLEEP, PARK_JOIN, PARK_IDLE, PARK_SYNC, PARK_SYNC_INTR, PARK__COUNT
 };
 
 /* What becomes of a coroutine's object when it ends (co->fate). */
@@ -95,6 +95,9 @@ struct worker {
 	struct co *reaper;        /* where an ending coroutine goes (see co_exit) */
 	struct co *exiting;       /* the coroutine the reaper is to finish */
 	int kickfd, wepfd;        /* eventfd to wake it; its epoll */
+	int *errno_p, *h_errno_p; /* this thread's errno and h_errno (addresses
+				     fixed per thread: saved at every switch
+				     without a libc call) */
 	struct co **timers;       /* min-heap on deadline */
 	int ntimers, timers_cap;
 	struct stack_cache stacks;
@@ -195,14 +198,13 @@ int co_detach(struct co *co);
 
 /* True when the running coroutine is the only one in the process: a
  * blocking call may then block for real, nobody else needs the worker. */
+extern int co_live_total;
 static inline int co_alone(struct worker *w)
 {
-	extern int co_live_total;
 	return __atomic_load_n(&co_live_total, __ATOMIC_RELAXED) == 1 && !w->remote_pending;
 }
 
-/* Total live coroutines in the process (all workers). */
-extern int co_live_total;
+/* co_live_total (above): live coroutines in the process, all workers. */
 
 /* Hooks the owner of the runtime (preload/) sets. */
 extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */

@@ -304,52 +304,42 @@ real:
 	return writing ? REAL_FN(writev)(fd, uiov, cnt) : REAL_FN(readv)(fd, uiov, cnt);
 }
 
-EXPORT ssize_t read(int fd, void *buf, size_t n)
+/* read and write: the same as readv/writev of one buffer, without building
+ * a msghdr for sockets. */
+static ssize_t rw1(int fd, void *buf, size_t n, int writing)
 {
 	struct co *self = co_self();
+	struct fdent *e;
+
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || n == 0)
-		return REAL_FN(read)(fd, buf, n);
-	struct fdent *e = fd_known(fd);
-	if (e && e->kind == FD_SOCK && !e->user_nb) {
-		struct io io = { .op = IO_RECV, .buf = buf, .len = n };
+	if (!self || co_alone(self->w) || n == 0 || !(e = fd_known(fd)))
+		goto real;
+	if (e->kind == FD_SOCK && !e->user_nb) {
+		struct io io = { .op = writing ? IO_SEND : IO_RECV, .buf = buf, .len = n };
 		ssize_t r = sock_xfer(fd, e, &io);
 		if (r < 0 && errno == ENOTSOCK) {
-			fd_forget(fd);
-			return REAL_FN(read)(fd, buf, n);
+			fd_forget(fd); /* a stale entry: the number now names something else */
+			goto real;
 		}
 		return r;
 	}
 	if (parking_file(fd, e)) {
 		struct iovec iov = { buf, n };
-		return file_xfer(fd, e, &iov, 1, 0);
+		return file_xfer(fd, e, &iov, 1, writing);
 	}
-	return REAL_FN(read)(fd, buf, n);
+real:
+	return writing ? REAL_FN(write)(fd, buf, n) : REAL_FN(read)(fd, buf, n);
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	return rw1(fd, buf, n, 0);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	struct co *self = co_self();
-	if (self)
-		cancel_point(self);
-	if (!self || co_alone(self->w) || n == 0)
-		return REAL_FN(write)(fd, buf, n);
-	struct fdent *e = fd_known(fd);
-	if (e && e->kind == FD_SOCK && !e->user_nb) {
-		struct io io = { .op = IO_SEND, .buf = (void *)buf, .len = n };
-		ssize_t r = sock_xfer(fd, e, &io);
-		if (r < 0 && errno == ENOTSOCK) {
-			fd_forget(fd);
-			return REAL_FN(write)(fd, buf, n);
-		}
-		return r;
-	}
-	if (parking_file(fd, e)) {
-		struct iovec iov = { (void *)buf, n };
-		return file_xfer(fd, e, &iov, 1, 1);
-	}
-	return REAL_FN(write)(fd, buf, n);
+	return rw1(fd, (void *)buf, n, 1);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)

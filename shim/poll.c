@@ -12,6 +12,7 @@
 #include <sys/select.h>
 
 #include "shim/shim.h"
+#include "shim/sync.h"
 
 /* Waiters for a set of descriptors, on the parked coroutine's stack (or the
  * heap when there are many). */
@@ -73,12 +74,14 @@ static unsigned poll_to_epoll(short ev)
 	return r;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
-{
-	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
 static const struct timespec zero_ts;
+
+/* A timeout the real call should handle itself: invalid (its EINVAL) or
+ * zero (no wait). */
+static int real_now(const struct timespec *t)
+{
+	return t->tv_sec < 0 || sync_bad_time(t) || (t->tv_sec == 0 && t->tv_nsec == 0);
+}
 
 /* The shared loop. again() re-asks the real call with a zero timeout;
  * ready: an edge was pending when the waiters were added, so ask before
@@ -154,8 +157,7 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 	if (self)
 		cancel_point(self);
 	if (!self || co_alone(self->w) || n > 1u << 20 || (ts && copy_in(&t, ts, sizeof t) < 0) ||
-	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
-		    (t.tv_sec == 0 && t.tv_nsec == 0))))
+	    (ts && real_now(&t)))
 		return REAL_FN(ppoll)(fds, n, ts, mask);
 	int r = do_poll(fds, n, ts ? ts_ns(&t) : -1, mask);
 	return r == -2 ? REAL_FN(ppoll)(fds, n, ts, mask) : r;
@@ -250,8 +252,7 @@ EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct times
 	if (self)
 		cancel_point(self);
 	if (!self || co_alone(self->w) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
-	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
-		    (t.tv_sec == 0 && t.tv_nsec == 0))))
+	    (ts && real_now(&t)))
 		return REAL_FN(pselect)(nfds, r, w, x, ts, mask);
 	int64_t deadline;
 	int res = do_select(nfds, r, w, x, ts ? ts_ns(&t) : -1, mask, &deadline);
@@ -313,8 +314,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct
 	if (self)
 		cancel_point(self);
 	if (!self || co_alone(self->w) || fd_is_runtime(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
-	    (ts && (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000 ||
-		    (t.tv_sec == 0 && t.tv_nsec == 0))))
+	    (ts && real_now(&t)))
 		return REAL_FN(epoll_pwait2)(epfd, evs, max, ts, mask);
 	return do_epoll(epfd, evs, max, ts ? ts_ns(&t) : -1, mask);
 }

@@ -5,8 +5,8 @@
  * function and change nothing. Runtime calls return -errno; sysret()
  * converts to the libc convention in one place. pthread_* shims return error
  * numbers and leave errno alone, as the real ones do. */
-#ifndef COEXEC_SHIM_SHIM_H
-#define COEXEC_SHIM_SHIM_H
+#ifndef SHIM_SHIM_H
+#define SHIM_SHIM_H
 
 #include <errno.h>
 
@@ -59,6 +59,11 @@ int intr_restart(struct co *self, int sa_restart_applies);
 /* pthread_exit: run the cleanup handlers, then end the coroutine. */
 void co_unwind_exit(struct co *self, void *value) __attribute__((noreturn));
 
+static inline int64_t ts_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
 /* Absolute CLOCK_MONOTONIC deadline for a relative timeout in ns (<0: none). */
 static inline int64_t deadline_in(int64_t ns)
 {
@@ -69,6 +74,8 @@ static inline int64_t deadline_in(int64_t ns)
  * would have said so: a bad pointer must give the native errno, not crash us.
  * Costs one system call; used where we read an argument the kernel would. */
 int copy_in(void *dst, const void *src, size_t n);
+/* The same towards the program's memory. */
+int copy_out(void *dst, const void *src, size_t n);
 
 /* Does the program's handler for sig restart interrupted calls? */
 int sig_restarts(int sig);

@@ -1,7 +1,7 @@
 /* Shared by the synchronisation shims (mutex.c, cond.c, ...), all built on
  * addr_wait/addr_wake (sched/park.h). */
-#ifndef COEXEC_SHIM_SYNC_H
-#define COEXEC_SHIM_SYNC_H
+#ifndef SHIM_SYNC_H
+#define SHIM_SYNC_H
 
 #include <pthread.h>
 #include <stdint.h>

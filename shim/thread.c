@@ -22,7 +22,7 @@ static size_t native_default_stack(void)
 
 static size_t wanted_stack(const pthread_attr_t *attr, void **user, size_t *user_size)
 {
-	size_t size = 0;
+	size_t size = 0, def = native_default_stack();
 	*user = NULL;
 	*user_size = 0;
 	if (attr) {
@@ -38,11 +38,11 @@ static size_t wanted_stack(const pthread_attr_t *attr, void **user, size_t *user
 		}
 		/* glibc reports its default for an attribute whose size was never
 		 * set; COEXEC_STACK_SIZE replaces that default, not a request. */
-		if (size == native_default_stack())
+		if (size == def)
 			size = 0;
 	}
 	if (!size)
-		size = coexec_config.stack_size ? coexec_config.stack_size : native_default_stack();
+		size = coexec_config.stack_size ? coexec_config.stack_size : def;
 	return size;
 }
 
@@ -130,16 +130,6 @@ EXPORT int pthread_tryjoin_np(pthread_t t, void **ret)
 	return join(co_self(), c, ret, -1, 1);
 }
 
-/* Convert an absolute CLOCK_REALTIME time to our monotonic deadline. */
-static int64_t deadline_from_realtime(const struct timespec *abs)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t left = (abs->tv_sec - now.tv_sec) * 1000000000LL + (abs->tv_nsec - now.tv_nsec);
-	int64_t mono = now_ns();
-	return left <= 0 ? mono : mono + left;
-}
-
 EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abs)
 {
 	struct co *c = co_of(t);
@@ -147,9 +137,9 @@ EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *
 		return REAL_FN(pthread_timedjoin_np)(t, ret, abs);
 	if (!abs)
 		return join(co_self(), c, ret, -1, 0);
-	if (!c->exited && (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000))
+	if (!c->exited && sync_bad_time(abs))
 		return EINVAL;
-	return join(co_self(), c, ret, c->exited ? -1 : deadline_from_realtime(abs), 0);
+	return join(co_self(), c, ret, c->exited ? -1 : sync_deadline(CLOCK_REALTIME, abs), 0);
 }
 
 EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const struct timespec *abs)
@@ -162,7 +152,7 @@ EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const st
 		return join(co_self(), c, ret, -1, 0);
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
-	if (!c->exited && (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000))
+	if (!c->exited && sync_bad_time(abs))
 		return EINVAL;
 	return join(co_self(), c, ret, c->exited ? -1 : sync_deadline(clk, abs), 0);
 }

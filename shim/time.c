@@ -8,6 +8,7 @@
 
 #include "shim/shim.h"
 #include "sched/sys.h"
+#include "shim/sync.h"
 
 int copy_in(void *dst, const void *src, size_t n)
 {
@@ -16,14 +17,16 @@ int copy_in(void *dst, const void *src, size_t n)
 	return r == (long)n ? 0 : -EFAULT;
 }
 
-static int valid_ts(const struct timespec *ts)
+int copy_out(void *dst, const void *src, size_t n)
 {
-	return ts->tv_sec >= 0 && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+	struct iovec local = { (void *)src, n }, remote = { dst, n };
+	long r = SYS6(SYS_process_vm_writev, sys_getpid(), &local, 1, &remote, 1, 0);
+	return r == (long)n ? 0 : -EFAULT;
 }
 
-static int64_t ts_ns(const struct timespec *ts)
+static int valid_ts(const struct timespec *ts)
 {
-	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+	return ts->tv_sec >= 0 && !sync_bad_time(ts);
 }
 
 /* Returns 0 when the time has passed, or the ns left when a signal handler
@@ -41,11 +44,12 @@ static int64_t sleep_until(int64_t deadline)
 	}
 }
 
-static void put_left(struct timespec *rem, int64_t left)
+/* The time left of an interrupted sleep; like the kernel, EFAULT for a
+ * pointer it cannot write (0 otherwise). */
+static int put_left(struct timespec *rem, int64_t left)
 {
 	struct timespec t = { left / 1000000000, left % 1000000000 };
-	if (rem)
-		*rem = t;
+	return rem ? copy_out(rem, &t, sizeof t) : 0;
 }
 
 static int sleeping(void)
@@ -67,8 +71,7 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 	}
 	int64_t left = sleep_until(now_ns() + ts_ns(&t));
 	if (left) {
-		put_left(rem, left);
-		errno = EINTR;
+		errno = put_left(rem, left) < 0 ? EFAULT : EINTR;
 		return -1;
 	}
 	return 0;
@@ -105,8 +108,8 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 	}
 	int64_t left = sleep_until(deadline);
 	if (left) {
-		if (!(flags & TIMER_ABSTIME))
-			put_left(rem, left);
+		if (!(flags & TIMER_ABSTIME) && put_left(rem, left) < 0)
+			return EFAULT;
 		return EINTR;
 	}
 	return 0;

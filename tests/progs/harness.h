@@ -36,8 +36,8 @@
  * "== name" line.  It line-buffers stdout, ignores SIGPIPE and grows the
  * descriptor table past CLOSED_FD first.
  */
-#ifndef COEXEC_TESTS_HARNESS_H
-#define COEXEC_TESTS_HARNESS_H
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,4 +253,4 @@ HARNESS int run_cases(const struct tcase *cases, int argc, char **argv,
     return 0;
 }
 
-#endif /* COEXEC_TESTS_HARNESS_H */
+#endif /* TESTS_HARNESS_H */

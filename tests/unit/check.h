@@ -1,7 +1,7 @@
 /* A minimal assertion helper for the runtime's unit tests: each test is one
  * program, exit status 0 means pass. */
-#ifndef COEXEC_TESTS_CHECK_H
-#define COEXEC_TESTS_CHECK_H
+#ifndef TESTS_CHECK_H
+#define TESTS_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>
