@@ -29,8 +29,19 @@ int nworkers_started;
 
 static int nworkers_wanted = 1;
 static int (*spawn_thread)(void *(*)(void *), void *);
+
+int worker_spawn_thread(void *(*fn)(void *), void *arg)
+{
+	return spawn_thread ? spawn_thread(fn, arg) : -EAGAIN;
+}
 static int start_lock;
-static unsigned place_next;
+
+/* Stealing (see worker.h). fresh_gen counts creations; steal_watcher is the
+ * worker that has promised to look at the fresh queues again soon (-1:
+ * none), so a creator kicks an idle worker only when nobody watches. */
+#define STEAL_AGE_NS 1000000
+static unsigned fresh_gen;
+static int steal_watcher = -1;
 static uint32_t next_id;
 static const uintptr_t key_mix = 0x5bd1e9955bd1e995ull;
 
@@ -55,6 +66,7 @@ int64_t now_ns(void)
 static void runq_push(struct worker *w, struct co *co)
 {
 	co->next = NULL;
+	co->seq = ++w->seq;
 	if (w->run_tail)
 		w->run_tail->next = co;
 	else
@@ -71,6 +83,106 @@ static struct co *runq_pop(struct worker *w)
 			w->run_tail = NULL;
 	}
 	return co;
+}
+
+/* The next coroutine to run: the run queue's head or the fresh queue's,
+ * whichever was queued first. */
+static struct co *next_runnable(struct worker *w)
+{
+	struct co *r = w->run_head;
+	if (__atomic_load_n(&w->nfresh, __ATOMIC_RELAXED)) {
+		spin_lock(&w->fresh_lock);
+		struct co *f = w->fresh_head;
+		if (f && (!r || f->seq < r->seq)) {
+			if (!(w->fresh_head = f->next))
+				w->fresh_tail = NULL;
+			w->nfresh--;
+			spin_unlock(&w->fresh_lock);
+			return f;
+		}
+		spin_unlock(&w->fresh_lock);
+	}
+	return runq_pop(w);
+}
+
+static void fresh_push(struct worker *w, struct co *co)
+{
+	co->next = NULL;
+	co->fresh_at = now_ns();
+	spin_lock(&w->fresh_lock);
+	co->seq = ++w->seq;
+	if (w->fresh_tail)
+		w->fresh_tail->next = co;
+	else
+		w->fresh_head = co;
+	w->fresh_tail = co;
+	w->nfresh++;
+	spin_unlock(&w->fresh_lock);
+}
+
+/* Take coroutines that waited too long in other workers' fresh queues, at
+ * most half of each queue. *wait: ns until the oldest one left becomes
+ * eligible, or -1 when none is waiting. Returns how many it took. */
+static int steal(struct worker *w, int64_t *wait)
+{
+	int64_t now = now_ns();
+	int got = 0;
+	*wait = -1;
+	for (int i = 0; i < nworkers_wanted; i++) {
+		struct worker *v = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
+		if (!v || v == w || !__atomic_load_n(&v->nfresh, __ATOMIC_RELAXED))
+			continue;
+		spin_lock(&v->fresh_lock);
+		for (int take = (v->nfresh + 1) / 2; take > 0 && v->fresh_head; take--) {
+			struct co *co = v->fresh_head;
+			int64_t age = now - co->fresh_at;
+			if (age < STEAL_AGE_NS) {
+				if (*wait < 0 || STEAL_AGE_NS - age < *wait)
+					*wait = STEAL_AGE_NS - age;
+				break;
+			}
+			if (!(v->fresh_head = co->next))
+				v->fresh_tail = NULL;
+			v->nfresh--;
+			co->w = w;
+			__atomic_sub_fetch(&v->nlive, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
+			runq_push(w, co);
+			got++;
+		}
+		spin_unlock(&v->fresh_lock);
+	}
+	if (got)
+		LOG(LOG_SCHED, "took %d new coroutine(s) from busy workers", got);
+	return got;
+}
+
+/* Before an idle worker sleeps: steal, or keep watching the fresh queues
+ * while creations go on. Returns 1 when it found work; else *tmo may be
+ * shortened. */
+static int idle_balance(struct worker *w, int64_t *tmo)
+{
+	int64_t wait;
+	if (steal(w, &wait))
+		return 1;
+	if (wait >= 0) {
+		__atomic_store_n(&steal_watcher, w->id, __ATOMIC_SEQ_CST);
+	} else if (__atomic_load_n(&steal_watcher, __ATOMIC_SEQ_CST) == w->id) {
+		unsigned gen = __atomic_load_n(&fresh_gen, __ATOMIC_SEQ_CST);
+		if (gen != w->seen_gen) {
+			/* creations go on: look again in a while */
+			w->seen_gen = gen;
+			wait = STEAL_AGE_NS;
+		} else {
+			__atomic_store_n(&steal_watcher, -1, __ATOMIC_SEQ_CST);
+			/* a creator that saw us watching did not kick anyone */
+			if (__atomic_load_n(&fresh_gen, __ATOMIC_SEQ_CST) != gen)
+				return 1;
+		}
+	}
+	if (wait >= 0 && (*tmo < 0 || wait < *tmo))
+		*tmo = wait;
+	return 0;
 }
 
 static void drain_remote(struct worker *w)
@@ -236,11 +348,11 @@ static void schedule(struct worker *w)
 			timer_run(w, now_ns());
 		/* Under a steady stream of runnable coroutines, still look at
 		 * descriptors now and then so I/O is not starved. */
-		if (w->run_head && ++w->since_poll >= 64) {
+		if ((w->run_head || w->nfresh) && ++w->since_poll >= 64) {
 			netpoll_wait(w, 0);
 			w->since_poll = 0;
 		}
-		struct co *next = runq_pop(w);
+		struct co *next = next_runnable(w);
 		if (next) {
 			if (next == self) {
 				self->state = CO_RUNNING;
@@ -250,7 +362,9 @@ static void schedule(struct worker *w)
 			return;
 		}
 		int64_t tmo = w->ntimers ? timer_run(w, now_ns()) : -1;
-		if (w->run_head)
+		if (w->run_head || w->nfresh)
+			continue;
+		if (nworkers_wanted > 1 && idle_balance(w, &tmo))
 			continue;
 
 		/* Announce the wait, then look once more at what other threads
@@ -322,36 +436,46 @@ static void co_entry(void *p)
 
 static void *worker_main(void *arg);
 
-/* The worker a new coroutine goes to: round robin over the workers wanted,
- * starting them as they are first chosen. */
-static struct worker *place(void)
+/* Start the workers not running yet (the first creation starts them all:
+ * they sleep until there is work to take). */
+static void start_workers(void)
 {
-	struct worker *self = worker_tls;
-	if (nworkers_wanted <= 1)
-		return self;
-	unsigned i = __atomic_fetch_add(&place_next, 1, __ATOMIC_RELAXED) % nworkers_wanted;
-	struct worker *w = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
-	if (w)
-		return w;
 	spin_lock(&start_lock);
-	w = workers[i];
-	if (!w) {
-		w = calloc(1, sizeof *w);
-		if (w) {
-			w->id = i;
-			w->wepfd = w->kickfd = -1;
-			if (netpoll_worker_init(w) < 0 || spawn_thread(worker_main, w) != 0) {
-				free(w);
-				w = NULL;
-			} else {
-				__atomic_store_n(&workers[i], w, __ATOMIC_RELEASE);
-				__atomic_add_fetch(&nworkers_started, 1, __ATOMIC_RELAXED);
-				LOG(LOG_SCHED, "worker %u started", i);
-			}
+	for (int i = 0; i < nworkers_wanted; i++) {
+		if (workers[i])
+			continue;
+		struct worker *w = calloc(1, sizeof *w);
+		if (!w)
+			break;
+		w->id = i;
+		w->wepfd = w->kickfd = -1;
+		if (netpoll_worker_init(w) < 0 || spawn_thread(worker_main, w) != 0) {
+			free(w);
+			break;
 		}
+		__atomic_store_n(&workers[i], w, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&nworkers_started, 1, __ATOMIC_RELAXED);
+		LOG(LOG_SCHED, "worker %u started", i);
 	}
 	spin_unlock(&start_lock);
-	return w ? w : self;
+}
+
+/* A creation is news for an idle worker, unless one watches already. */
+static void announce_fresh(struct worker *self)
+{
+	__atomic_add_fetch(&fresh_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&steal_watcher, __ATOMIC_SEQ_CST) >= 0)
+		return;
+	for (int i = 0; i < nworkers_wanted; i++) {
+		struct worker *v = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
+		if (!v || v == self || !__atomic_load_n(&v->in_poll, __ATOMIC_SEQ_CST))
+			continue;
+		int none = -1;
+		if (__atomic_compare_exchange_n(&steal_watcher, &none, v->id, 0, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			netpoll_kick(v);
+		return;
+	}
 }
 
 int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size,
@@ -371,7 +495,9 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 			return r;
 		}
 	}
-	struct worker *w = place();
+	struct worker *w = self;
+	if (nworkers_wanted > 1 && __atomic_load_n(&nworkers_started, __ATOMIC_RELAXED) < nworkers_wanted)
+		start_workers();
 	co->magic = CO_MAGIC;
 	co->key = (uintptr_t)co ^ key_mix;
 	co->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
@@ -390,7 +516,9 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	LOG(LOG_SCHED, "create co%u on w%d fn %p stack %lu%s", co->id, w->id, (void *)fn,
 	    (unsigned long)co->stack.size, user_stack ? " (user)" : "");
 	*out = co;
-	make_runnable(co, NULL);
+	fresh_push(w, co);
+	if (nworkers_wanted > 1)
+		announce_fresh(w);
 	return 0;
 }
 
@@ -568,6 +696,10 @@ void worker_atfork_child(void)
 	workers[w->id] = w;
 	nworkers_started = 1;
 	w->run_head = w->run_tail = NULL;
+	w->fresh_head = w->fresh_tail = NULL;
+	w->nfresh = 0;
+	w->fresh_lock = 0;
+	steal_watcher = -1;
 	w->ntimers = 0;
 	w->exiting = NULL;
 	w->remote_head = w->remote_tail = NULL;

@@ -5,6 +5,13 @@
  * original stack. A coroutine stays on the worker where it started (glibc
  * reaches errno and __thread variables through the thread pointer).
  *
+ * Placement: a new coroutine waits in its creator's worker's fresh queue,
+ * so threads that talk to each other (created together, woken by each
+ * other) share a worker and hand over without a kernel wake-up. A worker
+ * with nothing to run takes coroutines that have waited in another
+ * worker's fresh queue for a millisecond or more: that worker is busy,
+ * and CPU-bound threads spread over the cores.
+ *
  * There is no scheduler context: co_park() picks the next runnable
  * coroutine and switches straight to it; when nothing is runnable the parking
  * coroutine itself waits in the poller, on its own stack, until a descriptor,
@@ -53,7 +60,9 @@ struct co {
 	uint32_t id;
 	uintptr_t key;            /* own address ^ a constant: see co_lookup */
 	struct worker *w;
-	struct co *next;          /* run queue link */
+	struct co *next;          /* run queue (or fresh queue) link */
+	uint64_t seq;             /* when it was queued, in its worker's order */
+	int64_t fresh_at;         /* created at (ns), while in a fresh queue */
 	enum co_state state;
 	int wake_pending;         /* a wake arrived while it was not parked */
 	enum park_reason reason;
@@ -104,6 +113,13 @@ struct worker {
 	int nlive;                /* coroutines placed here, not yet exited */
 	int in_poll;              /* inside (or about to enter) the poller's wait */
 	unsigned since_poll;      /* scheduling passes since the last poll */
+	uint64_t seq;             /* queueing stamps: run and fresh queues share
+				     one order */
+	int fresh_lock;           /* spin lock: the fresh queue, which idle
+				     workers steal from */
+	struct co *fresh_head, *fresh_tail;   /* created here, not started */
+	int nfresh;
+	unsigned seen_gen;        /* creations seen at its last steal scan */
 	int remote_lock;          /* spin lock: wakes from other threads */
 	struct co *remote_head, *remote_tail;
 	int remote_pending;
@@ -131,6 +147,10 @@ static inline struct co *co_self(void)
  * over; the others start on first need, with spawn (the real
  * pthread_create). Returns the worker or NULL (out of memory). */
 struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *));
+
+/* Start a runtime kernel thread (detached) with the
+ * spawn function worker_adopt was given. 0 or an error number. */
+int worker_spawn_thread(void *(*fn)(void *), void *arg);
 
 /* All workers started so far (for statistics). */
 extern struct worker *workers[];
