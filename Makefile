@@ -20,9 +20,10 @@ SCHED_SRC   := $(wildcard sched/*.c) sched/arch/x86_64/switch.S
 PRELOAD_SRC := $(wildcard preload/*.c)
 SHIM_SRC    := $(wildcard shim/*.c)
 CLS_SRC     := $(wildcard cls/*.c)
-LIB_SRC     := $(SCHED_SRC) $(CLS_SRC) $(PRELOAD_SRC) $(SHIM_SRC)
+DNS_SRC     := $(wildcard dns/*.c)
+LIB_SRC     := $(SCHED_SRC) $(CLS_SRC) $(DNS_SRC) $(PRELOAD_SRC) $(SHIM_SRC)
 LIB_OBJ     := $(patsubst %,$(B)/obj/%.o,$(LIB_SRC))
-HEADERS     := $(wildcard sched/*.h cls/*.h preload/*.h shim/*.h preload/*.def)
+HEADERS     := $(wildcard sched/*.h cls/*.h dns/*.h preload/*.h shim/*.h preload/*.def)
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
@@ -52,7 +53,7 @@ $(B)/obj/%.S.o: %.S
 
 $(B)/libcoexec.so: $(LIB_OBJ) preload/exports.map
 	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=preload/exports.map \
-	    -Wl,-z,now -Wl,-z,relro -ldl -lpthread
+	    -Wl,-z,now -Wl,-z,relro -lcares -lresolv -ldl -lpthread
 
 # Unit tests link the runtime objects directly, without preloading.
 SCHED_OBJ := $(patsubst %,$(B)/obj/%.o,$(SCHED_SRC)) $(B)/obj/preload/log.c.o $(B)/obj/preload/config.c.o

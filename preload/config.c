@@ -116,4 +116,16 @@ void config_read(void)
 		coexec_say("COEXEC_STACK_SIZE: '%s' is not a size between 16k and 1G (digits, k or M suffix); using the native default", v);
 		coexec_config.stack_size = 0;
 	}
+	if ((v = getenv("COEXEC_DNS")) && *v) {
+		if (!strcmp(v, "native"))
+			coexec_config.dns_native = 1;
+		else if (strcmp(v, "ares"))
+			coexec_say("COEXEC_DNS: '%s' is not 'ares' or 'native'; using ares", v);
+	}
+	coexec_config.pool_threads = 4;
+	if ((v = getenv("COEXEC_POOL_THREADS")) &&
+	    config_parse_workers(v, &coexec_config.pool_threads) < 0) {
+		coexec_config.pool_threads = 4;
+		coexec_say("COEXEC_POOL_THREADS: '%s' is not a number from 1 to 1024; using 4", v);
+	}
 }

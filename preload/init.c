@@ -12,6 +12,7 @@
 #include "preload/real.h"
 #include "sched/netpoll.h"
 #include "sched/sys.h"
+#include "sched/pool.h"
 #include "sched/worker.h"
 
 void coexec_log_start(void);
@@ -43,6 +44,7 @@ static void open_log(void)
 static void atfork_child(void)
 {
 	struct worker *w = worker_self();
+	pool_atfork_child();
 	if (!w)
 		return;
 	worker_atfork_child();
@@ -66,6 +68,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	real_resolve();
 	config_read();
 	coexec_log_mask = coexec_config.debug;
+	pool_max = coexec_config.pool_threads;
 	coexec_log_start();
 	open_log();
 	if (!worker_adopt(coexec_config.workers, spawn_worker)) {

@@ -6,6 +6,9 @@
 #define PRELOAD_REAL_H
 
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
