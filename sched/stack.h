@@ -3,7 +3,7 @@
  * A stack is reserved at the requested size (MAP_NORESERVE: the kernel
  * commits pages as they are touched) with a PROT_NONE guard page below it,
  * while the process's mapping budget allows (see stack.c); beyond that,
- * without a guard but with a canary.
+ * without a guard but with a canary, many to a mapping.
  * Freed stacks of the common size go to a per-worker cache; beyond its bound
  * they are unmapped. A stack the program supplied (pthread_attr_setstack) is
  * used as given and never freed by us. */
@@ -17,6 +17,7 @@ struct stack {
 	size_t size;     /* usable bytes */
 	size_t guard;    /* guard bytes below base; 0 for user stacks */
 	int user;        /* supplied by the program */
+	struct slot *slot;   /* its place in an arena (unguarded stacks) */
 };
 
 #define STACK_CACHE_MAX 64

@@ -1,5 +1,6 @@
 /* Stacks: usable at the requested size, a PROT_NONE guard page directly
- * below, recycled through the cache, unmapped beyond it. */
+ * below, recycled through the cache, unmapped beyond it; past the mapping
+ * budget, canaried stacks cut from shared arenas. */
 #include <signal.h>
 #include <setjmp.h>
 #include <string.h>
@@ -60,6 +61,39 @@ int main(void)
 	CHECK(mincore((char *)last - pg, pg, &v) == -1); /* gone */
 	stack_cache_term(&c);
 	CHECK(c.n == 0);
+
+	/* Past the guarded budget (a quarter of vm.max_map_count, halved),
+	 * stacks come from shared arenas: no guard, a canary at the bottom in
+	 * the page of the stack below's top, so a new stack touches one page. */
+	signal(SIGSEGV, SIG_DFL);
+	enum { N = 9000, M = 200 };
+	static struct stack g[N], u[M];
+	int ng = 0;
+	while (ng < N) {
+		CHECK(stack_alloc(NULL, &g[ng], 65536) == 0);
+		if (!g[ng++].guard)
+			break;
+	}
+	CHECK(g[ng - 1].guard == 0); /* the budget ran out before N */
+	for (int i = 0; i < M; i++) {
+		CHECK(stack_alloc(NULL, &u[i], 65536) == 0);
+		CHECK(u[i].guard == 0 && u[i].size == 65536 + 64);
+		CHECK(stack_intact(&u[i]));
+	}
+	/* neighbours in one arena: each starts where the one below ends */
+	int adjacent = 0;
+	for (int i = 1; i < M; i++)
+		adjacent += (char *)u[i].base == (char *)u[i - 1].base - u[i - 1].size ||
+			    (char *)u[i].base == (char *)u[i - 1].base + u[i - 1].size;
+	CHECK(adjacent >= M / 2);
+	/* an overflow reaching the bottom is seen */
+	memset(u[5].base, 0, 8);
+	CHECK(!stack_intact(&u[5]));
+	/* freed without a cache: pages go back, arenas are unmapped */
+	for (int i = 0; i < M; i++)
+		stack_free(NULL, &u[i]);
+	for (int i = 0; i < ng; i++)
+		stack_free(NULL, &g[i]);
 	puts("stack ok");
 	return 0;
 }
