@@ -45,22 +45,22 @@ struct fdent *fd_get(int fd)
 	return &c[fd & (CHUNK - 1)];
 }
 
-/* Forget everything about the descriptor but its waiters, who are woken
- * and find the generation changed. */
+/* Forget everything about the descriptor; its waiters are woken and find
+ * the generation changed. */
+static void waiter_wake(struct fdent *e, struct fdwaiter *wt, struct kicks *k);
+
 static void reset(struct fdent *e)
 {
 	struct kicks k = { .n = 0 };
 	spin_lock(&e->lock);
-	for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next)
-		co_wake_deferred(wt->co, &k);
+	while (e->waiters) {
+		struct fdwaiter *wt = e->waiters;
+		waiter_wake(e, wt, &k);
+	}
 	uint32_t gen = e->gen + 1;
-	struct fdwaiter *ws = e->waiters;
 	memset((char *)e + sizeof e->lock, 0, sizeof *e - sizeof e->lock);
 	e->gen = gen;
 	e->user_nb = -1;
-	/* Woken waiters unlink themselves from this list; keep it reachable
-	 * until they have. */
-	e->waiters = ws;
 	spin_unlock(&e->lock);
 	kicks_flush(&k);
 }
@@ -261,11 +261,12 @@ int fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
 	return 0;
 }
 
-void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
+/* Take a waiter off the list, under e->lock. A waiter is unlinked by
+ * whoever wakes it, so a wake walks only the coroutines still waiting (a
+ * million readers of one pipe made every event walk them all); wt->co
+ * cleared says it is off the list. */
+static void waiter_unlink(struct fdent *e, struct fdwaiter *wt)
 {
-	if (!wt->co)
-		return;
-	spin_lock(&e->lock);
 	if (wt->prev)
 		wt->prev->next = wt->next;
 	else if (e->waiters == wt)
@@ -273,6 +274,32 @@ void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
 	if (wt->next)
 		wt->next->prev = wt->prev;
 	wt->prev = wt->next = NULL;
+	__atomic_store_n(&wt->co, NULL, __ATOMIC_RELEASE);
+}
+
+/* Wake a waiter and take it off the list, under e->lock. Its co is
+ * cleared last: a waiter that finds it set waits for e->lock, so it cannot
+ * end (and its coroutine be freed) while the wake is still going on. */
+static void waiter_wake(struct fdent *e, struct fdwaiter *wt, struct kicks *k)
+{
+	struct co *co = wt->co;
+	if (wt->prev)
+		wt->prev->next = wt->next;
+	else if (e->waiters == wt)
+		e->waiters = wt->next;
+	if (wt->next)
+		wt->next->prev = wt->prev;
+	co_wake_deferred(co, k);
+	__atomic_store_n(&wt->co, NULL, __ATOMIC_RELEASE);
+}
+
+void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
+{
+	if (!__atomic_load_n(&wt->co, __ATOMIC_ACQUIRE))
+		return;
+	spin_lock(&e->lock);
+	if (wt->co)
+		waiter_unlink(e, wt);
 	spin_unlock(&e->lock);
 }
 
@@ -324,10 +351,11 @@ static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 		spin_lock(&e->lock);
 		if (e->gen == (uint32_t)(d >> 32)) {
 			unsigned woken = 0;
-			for (struct fdwaiter *wt = e->waiters; wt; wt = wt->next) {
+			for (struct fdwaiter *wt = e->waiters, *next; wt; wt = next) {
+				next = wt->next;
 				if (wt->events & want) {
 					woken |= wt->events & want;
-					co_wake_deferred(wt->co, &k);
+					waiter_wake(e, wt, &k);
 				}
 			}
 			e->ready |= want & ~woken;

@@ -10,8 +10,9 @@
  *     the descriptor through us bumps the generation, so an event for a closed
  *     or reused number is dropped.
  *   - Any number of coroutines may wait on one descriptor (fd_waiter_add);
- *     an event wakes every waiter whose interest it matches; error and hang-up
- *     wake them all. Waiters recheck with a non-blocking call: wakes may be
+ *     an event wakes every waiter whose interest it matches, and takes it
+ *     off the list (a waiter that waits again adds itself again); error and
+ *     hang-up wake them all. Waiters recheck with a non-blocking call: wakes may be
  *     spurious.
  *   - fd_forget() (close, dup2 onto a watched number) wakes the waiters and
  *     resets the entry; a waiter sees fd_gen() changed and reports EBADF.

@@ -54,6 +54,22 @@ static int ws_add(struct waitset *ws, int fd, unsigned events)
 	return fd_waiter_add(e, wt);
 }
 
+/* Put back on their lists the waiters a wake took off (a wake unlinks the
+ * waiter it wakes: see sched/netpoll.c). Returns nonzero when an edge is
+ * already pending for one of them. */
+static int ws_rearm(struct waitset *ws)
+{
+	int ready = 0;
+	for (int i = 0; i < ws->n; i++) {
+		struct fdwaiter *wt = &ws->w[i];
+		if (__atomic_load_n(&wt->co, __ATOMIC_ACQUIRE))
+			continue;
+		wt->co = co_self();
+		ready |= fd_waiter_add(ws->ents[i], wt);
+	}
+	return ready;
+}
+
 static void ws_term(struct waitset *ws)
 {
 	for (int i = 0; i < ws->n; i++)
@@ -105,6 +121,7 @@ static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *),
 		r = again(arg);
 		if (r != 0 || p == -ETIMEDOUT)
 			break;
+		ready = ws_rearm(ws);
 	}
 	ws_term(ws);
 	return r;
