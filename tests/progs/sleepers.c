@@ -358,7 +358,7 @@ static void c_eintr(void)
                 say("%s%s: %d %s, %s, handler ran %d%s", names[k],
                     restart ? " (SA_RESTART)" : "", in.rc, en(in.err), when,
                     atomic_load(&handled),
-                    k == 0 ? (rem_ms > 3000 && rem_ms < 5000
+                    k == 0 ? (rem_ms > 500 && rem_ms < 5000
                                   ? ", rem holds the time left"
                                   : ", REM WRONG")
                            : "");
@@ -368,7 +368,7 @@ static void c_eintr(void)
                 say("%s%s: returns %s, %s, handler ran %d%s", names[k],
                     restart ? " (SA_RESTART)" : "", en(in.rc), when,
                     atomic_load(&handled),
-                    k == 1 ? (rem_ms > 3000 && rem_ms < 5000
+                    k == 1 ? (rem_ms > 500 && rem_ms < 5000
                                   ? ", rem holds the time left"
                                   : ", REM WRONG")
                            : "");
