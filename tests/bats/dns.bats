@@ -454,3 +454,35 @@ coexec exit 0" ]
         false
     fi
 }
+
+# ---- COEXEC_DNS=native: glibc's own functions on the blocking-call pool ----
+
+@test "COEXEC_DNS=native: every lookup of dns_table matches native (run on the pool)" {
+    local p log="$BATS_TEST_TMPDIR/pool.log"
+    p=$(prog dns_table) || return 1
+    ns_bounded "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/n.err" "$p" || return 1
+    [ "$RC" = 0 ] || { echo "native run exited $(describe_rc "$RC")"; cat "$BATS_TEST_TMPDIR/n.err"; return 1; }
+    COEXEC_DNS=native COEXEC_DEBUG=pool COEXEC_LOG_FILE=$log \
+        ns_bounded "$BATS_TEST_TMPDIR/c.out" "$BATS_TEST_TMPDIR/c.err" "$COEXEC" "$p" || return 1
+    [ "$RC" = 0 ] || { echo "coexec run exited $(describe_rc "$RC")"; cat "$BATS_TEST_TMPDIR/c.err"; return 1; }
+    diff -u "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/c.out" | head -60
+    cmp -s "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/c.out"
+    # the thread's lookups really went to the pool
+    grep -q 'pool: thread 1 started' "$log" || { echo "no pool thread in the log:"; head "$log"; return 1; }
+}
+
+@test "COEXEC_DNS=native: a 2 s lookup on the pool does not stall the worker (COEXEC_WORKERS=1)" {
+    COEXEC_DNS=native slow_run cxnat coexec getaddrinfo
+    echo "# coexec -w 1, COEXEC_DNS=native: $ROUNDS round trips during the lookup, max $MAX ms" >&3
+    check_slow cxnat
+}
+
+@test "COEXEC_DNS and COEXEC_POOL_THREADS: a bad value is one line on stderr, and the run goes on" {
+    run_bounded "$BATS_TEST_TMPDIR/o" "$BATS_TEST_TMPDIR/e" env COEXEC_DNS=bogus COEXEC_POOL_THREADS=0 "$COEXEC" sh -c 'echo ran'
+    cat "$BATS_TEST_TMPDIR/e"
+    [ "$RC" = 0 ]
+    [ "$(cat "$BATS_TEST_TMPDIR/o")" = ran ]
+    [ "$(grep -c 'COEXEC_DNS' "$BATS_TEST_TMPDIR/e")" = 1 ]
+    [ "$(grep -c 'COEXEC_POOL_THREADS' "$BATS_TEST_TMPDIR/e")" = 1 ]
+    [ "$(wc -l < "$BATS_TEST_TMPDIR/e")" = 2 ]
+}
