@@ -297,6 +297,7 @@ struct intr {
     int rc, err;
     struct timespec rem;
     unsigned left;
+    int started;    /* about to sleep: the signal may come */
 };
 
 static void *intr_fn(void *arg)
@@ -305,6 +306,7 @@ static void *intr_fn(void *arg)
     struct timespec ts = {5, 0};
     in->rem = (struct timespec){0, 0};
     errno = 0;
+    __atomic_store_n(&in->started, 1, __ATOMIC_RELEASE);
     switch (in->kind) {
     case 0:
         in->rc = nanosleep(&ts, &in->rem);
@@ -346,6 +348,10 @@ static void c_eintr(void)
             atomic_store(&handled, 0);
             double t0 = now_ms();
             pthread_t t = spawn(intr_fn, &in);
+            /* on a loaded machine the thread may start late: signal it
+             * once it is (almost certainly) in its sleep */
+            while (!__atomic_load_n(&in.started, __ATOMIC_ACQUIRE))
+                msleep(5);
             msleep(100);
             pthread_kill(t, SIGUSR1);
             join(t);

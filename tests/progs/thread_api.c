@@ -340,6 +340,8 @@ static void c_user_stack(void)
 
 struct ident {
     pthread_t self;
+    volatile int known;      /* self is set (a loaded machine may start the
+                                thread long after pthread_create returns) */
     struct gate g;
 };
 
@@ -347,16 +349,19 @@ static void *who(void *arg)
 {
     struct ident *id = arg;
     id->self = pthread_self();
+    __atomic_store_n(&id->known, 1, __ATOMIC_RELEASE);
     return gated(&id->g);
 }
 
 static void c_self_equal(void)
 {
-    struct ident id, id2;
+    struct ident id = {0}, id2 = {0};
     gate_open(&id.g);
     gate_open(&id2.g);
     pthread_t t = spawn(who, &id), t2 = spawn(who, &id2);
-    msleep(30);
+    while (!__atomic_load_n(&id.known, __ATOMIC_ACQUIRE) ||
+           !__atomic_load_n(&id2.known, __ATOMIC_ACQUIRE))
+        msleep(5);
     say("pthread_self in the thread equals its id: %s",
         pthread_equal(id.self, t) && pthread_equal(id2.self, t2) ? "yes" : "NO");
     say("differs from the creator's: %s",
