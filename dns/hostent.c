@@ -71,13 +71,11 @@ static void byname_native(void *p)
 	c->err = errno;
 }
 
+/* glibc's own function: on the pool, or inline where blocking is harmless
+ * (pool_run decides). */
 static int native_call(void (*fn)(void *), void *c, int *r, int *err)
 {
-	struct co *self = co_self();
-	if (!self || co_alone(self->w))
-		fn(c);
-	else
-		dns_offload(fn, c);
+	dns_offload(fn, c);
 	errno = *err;
 	return *r;
 }

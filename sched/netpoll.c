@@ -265,7 +265,7 @@ int fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
  * whoever wakes it, so a wake walks only the coroutines still waiting (a
  * million readers of one pipe made every event walk them all); wt->co
  * cleared says it is off the list. */
-static void waiter_unlink(struct fdent *e, struct fdwaiter *wt)
+static void list_remove(struct fdent *e, struct fdwaiter *wt)
 {
 	if (wt->prev)
 		wt->prev->next = wt->next;
@@ -274,6 +274,11 @@ static void waiter_unlink(struct fdent *e, struct fdwaiter *wt)
 	if (wt->next)
 		wt->next->prev = wt->prev;
 	wt->prev = wt->next = NULL;
+}
+
+static void waiter_unlink(struct fdent *e, struct fdwaiter *wt)
+{
+	list_remove(e, wt);
 	__atomic_store_n(&wt->co, NULL, __ATOMIC_RELEASE);
 }
 
@@ -283,12 +288,7 @@ static void waiter_unlink(struct fdent *e, struct fdwaiter *wt)
 static void waiter_wake(struct fdent *e, struct fdwaiter *wt, struct kicks *k)
 {
 	struct co *co = wt->co;
-	if (wt->prev)
-		wt->prev->next = wt->next;
-	else if (e->waiters == wt)
-		e->waiters = wt->next;
-	if (wt->next)
-		wt->next->prev = wt->prev;
+	list_remove(e, wt);
 	co_wake_deferred(co, k);
 	__atomic_store_n(&wt->co, NULL, __ATOMIC_RELEASE);
 }

@@ -152,16 +152,23 @@ static void slot_take(struct slot *sl, struct stack *s, size_t slot_size)
 static int arena_alloc(struct stack *s, size_t size)
 {
 	size_t slot_size = size + SLOT_PAD;
-	struct size_class *spare = malloc(sizeof *spare);
-	spin_lock(&arena_lock);
-	struct size_class *c = class_of(slot_size, spare);
-	struct slot *sl = c ? c->free : NULL;
-	if (sl) {
-		slot_unlink(c, sl);
-		sl->arena->nfree--;
+	struct size_class *spare = NULL, *c;
+	struct slot *sl = NULL;
+	for (;;) {
+		spin_lock(&arena_lock);
+		c = class_of(slot_size, spare);
+		if (c && (sl = c->free)) {
+			slot_unlink(c, sl);
+			sl->arena->nfree--;
+		}
+		spin_unlock(&arena_lock);
+		if (c || spare)
+			break;
+		/* a size never seen: allocate its class outside the lock */
+		if (!(spare = malloc(sizeof *spare)))
+			return -EAGAIN;
 	}
-	spin_unlock(&arena_lock);
-	if (c != spare)
+	if (spare && c != spare)
 		free(spare);
 	if (!c)
 		return -EAGAIN;
