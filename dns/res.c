@@ -3,9 +3,9 @@
  *
  * The questions go out through c-ares. The resolver state decides where:
  * `_res` for the plain forms, the caller's res_state for the n forms,
- * initialised from resolv.conf first if the program has not done so, as
- * glibc does. Its IPv4 name servers (with their ports), retrans, retry and
- * ndots are honoured; a state listing IPv6 servers keeps the servers of
+ * initialised from resolv.conf first by the plain forms if the program has
+ * not done so, as glibc does. Its IPv4 name servers (with their ports),
+ * retrans, retry and ndots are honoured; a state listing IPv6 servers keeps the servers of
  * resolv.conf. Results follow glibc: the length of the answer, or -1 with
  * h_errno saying why (HOST_NOT_FOUND for NXDOMAIN, NO_DATA for an empty
  * answer, TRY_AGAIN for SERVFAIL or no answer, NO_RECOVERY otherwise); the
@@ -41,8 +41,6 @@ static void use_state(struct dns_chan *c, res_state st)
 
 static int open_for(struct dns_chan *c, res_state st)
 {
-	if (!(st->options & RES_INIT) && res_ninit(st) < 0)
-		return -1;
 	/* the search list as res_search builds it from the options */
 	char *domains[MAXDNSRCH + 1];
 	int ndomains = 0;
@@ -166,8 +164,6 @@ static void res_native(void *p)
 
 static int offload(struct res_call *c)
 {
-	if (!(c->st->options & RES_INIT) && res_ninit(c->st) < 0)
-		return -1;
 	dns_offload(res_native, c);
 	errno = c->err;
 	h_errno = c->herr;
@@ -177,7 +173,7 @@ static int offload(struct res_call *c)
 EXPORT int res_nquery(res_state st, const char *name, int class, int type, unsigned char *answer,
 		      int anslen)
 {
-	if (!co_self())
+	if (!co_self() || !(st->options & RES_INIT))
 		return REAL_FN(res_nquery)(st, name, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_QUERY, .st = st, .name = name,
@@ -189,7 +185,7 @@ EXPORT int res_nquery(res_state st, const char *name, int class, int type, unsig
 EXPORT int res_nsearch(res_state st, const char *name, int class, int type, unsigned char *answer,
 		       int anslen)
 {
-	if (!co_self())
+	if (!co_self() || !(st->options & RES_INIT))
 		return REAL_FN(res_nsearch)(st, name, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_SEARCH, .st = st, .name = name,
@@ -201,7 +197,7 @@ EXPORT int res_nsearch(res_state st, const char *name, int class, int type, unsi
 EXPORT int res_nquerydomain(res_state st, const char *name, const char *domain, int class,
 			    int type, unsigned char *answer, int anslen)
 {
-	if (!co_self())
+	if (!co_self() || !(st->options & RES_INIT))
 		return REAL_FN(res_nquerydomain)(st, name, domain, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_QUERYDOMAIN, .st = st, .name = name,
@@ -233,7 +229,7 @@ EXPORT int res_nquerydomain(res_state st, const char *name, const char *domain, 
 EXPORT int res_nsend(res_state st, const unsigned char *msg, int msglen, unsigned char *answer,
 		     int anslen)
 {
-	if (!co_self())
+	if (!co_self() || !(st->options & RES_INIT))
 		return REAL_FN(res_nsend)(st, msg, msglen, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_SEND, .st = st, .msg = msg,
@@ -248,11 +244,23 @@ EXPORT int res_nsend(res_state st, const unsigned char *msg, int msglen, unsigne
 }
 
 /* The plain forms use the calling thread's `_res` (per coroutine: see
- * cls/res_state.c). */
+ * cls/res_state.c), reading resolv.conf into it first if the program has
+ * not (the n forms take an uninitialised state as glibc does: a failure). */
+static int init_res(void)
+{
+	if (_res.options & RES_INIT)
+		return 0;
+	if (res_ninit(&_res) == 0)
+		return 0;
+	h_errno = NETDB_INTERNAL;
+	return -1;
+}
 EXPORT int res_query(const char *name, int class, int type, unsigned char *answer, int anslen)
 {
 	if (!co_self())
 		return REAL_FN(res_query)(name, class, type, answer, anslen);
+	if (init_res() < 0)
+		return -1;
 	return res_nquery(&_res, name, class, type, answer, anslen);
 }
 
@@ -260,6 +268,8 @@ EXPORT int res_search(const char *name, int class, int type, unsigned char *answ
 {
 	if (!co_self())
 		return REAL_FN(res_search)(name, class, type, answer, anslen);
+	if (init_res() < 0)
+		return -1;
 	return res_nsearch(&_res, name, class, type, answer, anslen);
 }
 
@@ -268,6 +278,8 @@ EXPORT int res_querydomain(const char *name, const char *domain, int class, int 
 {
 	if (!co_self())
 		return REAL_FN(res_querydomain)(name, domain, class, type, answer, anslen);
+	if (init_res() < 0)
+		return -1;
 	return res_nquerydomain(&_res, name, domain, class, type, answer, anslen);
 }
 
@@ -275,6 +287,8 @@ EXPORT int res_send(const unsigned char *msg, int msglen, unsigned char *answer,
 {
 	if (!co_self())
 		return REAL_FN(res_send)(msg, msglen, answer, anslen);
+	if (init_res() < 0)
+		return -1;
 	return res_nsend(&_res, msg, msglen, answer, anslen);
 }
 
