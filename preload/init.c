@@ -77,6 +77,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	}
 	co_on_last_exit = last_exit;
 	co_on_exit = key_on_exit;
+	co_solo = 1; /* after real_resolve: SOLO_REAL reads the table unchecked */
 	pthread_atfork(NULL, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);

@@ -21,6 +21,7 @@
 
 __thread struct worker *worker_tls;
 int co_live_total;
+int co_solo;
 void (*co_on_last_exit)(void);
 void (*co_on_exit)(struct co *);
 struct co *co_main;
@@ -482,6 +483,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	      void *user_stack, size_t user_size, int detached)
 {
 	struct worker *self = worker_tls;
+	__atomic_store_n(&co_solo, 0, __ATOMIC_RELAXED);
 	struct co *co = calloc(1, sizeof *co);
 	if (!co)
 		return -EAGAIN;

@@ -226,6 +226,13 @@ static inline int co_alone(struct worker *w)
 
 /* co_live_total (above): live coroutines in the process, all workers. */
 
+/* 1 from start-up until the first coroutine is created or main() is asked
+ * to cancel itself: main() is then the only flow the process has ever had,
+ * nothing can be pending for it, and every hook whose answer for a
+ * coroutine alone is "the real call" may make that call at once
+ * (SOLO_REAL, shim/shim.h). Once cleared it stays cleared. */
+extern int co_solo;
+
 /* Hooks the owner of the runtime (preload/) sets. */
 extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */
 extern void (*co_on_exit)(struct co *); /* a coroutine is ending, on its stack */

@@ -334,27 +334,32 @@ real:
 
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
+	SOLO_REAL(read, fd, buf, n);
 	return rw1(fd, buf, n, 0);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
+	SOLO_REAL(write, fd, buf, n);
 	return rw1(fd, (void *)buf, n, 1);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
+	SOLO_REAL(readv, fd, iov, cnt);
 	return rw(fd, iov, cnt, 0);
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
+	SOLO_REAL(writev, fd, iov, cnt);
 	return rw(fd, iov, cnt, 1);
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 			socklen_t *alen)
 {
+	SOLO_REAL(recvfrom, fd, buf, n, flags, addr, alen);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recvfrom)(fd, buf, n, flags, addr, alen);
@@ -364,6 +369,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 
 EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
+	SOLO_REAL(recv, fd, buf, n, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recv)(fd, buf, n, flags);
@@ -373,6 +379,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
+	SOLO_REAL(recvmsg, fd, msg, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recvmsg)(fd, msg, flags);
@@ -383,6 +390,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
+	SOLO_REAL(send, fd, buf, n, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(send)(fd, buf, n, flags);
@@ -393,6 +401,7 @@ EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
 		      socklen_t alen)
 {
+	SOLO_REAL(sendto, fd, buf, n, flags, addr, alen);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendto)(fd, buf, n, flags, addr, alen);
@@ -403,6 +412,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	SOLO_REAL(sendmsg, fd, msg, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendmsg)(fd, msg, flags);
@@ -415,6 +425,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
  * the time left; sendmmsg blocks until every message is sent. */
 EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
 {
+	SOLO_REAL(recvmmsg, fd, vec, vlen, flags, tmo);
 	struct fdent *e = parking_socket(fd, flags);
 	struct timespec t;
 	if (!e || (tmo && copy_in(&t, tmo, sizeof t) < 0))
@@ -449,6 +460,7 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struc
 
 EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
+	SOLO_REAL(sendmmsg, fd, vec, vlen, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendmmsg)(fd, vec, vlen, flags);

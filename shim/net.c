@@ -141,6 +141,7 @@ static long do_connect(int fd, void *p)
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
+	SOLO_REAL(connect, fd, addr, alen);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
@@ -261,6 +262,7 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
+	SOLO_REAL(sendfile, out, in, off, count);
 	return send_file(out, in, off, count);
 }
 
@@ -268,5 +270,6 @@ EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
  * 64 bits on x86_64 either way). */
 EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
 {
+	SOLO_REAL(sendfile, out, in, off, count);
 	return send_file(out, in, off, count);
 }

@@ -158,6 +158,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigse
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
+	SOLO_REAL(poll, fds, n, timeout);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
@@ -169,6 +170,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
+	SOLO_REAL(ppoll, fds, n, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)
@@ -238,6 +240,7 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 
 EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
+	SOLO_REAL(select, nfds, r, w, x, tv);
 	struct co *self = co_self();
 	struct timeval t;
 	if (self)
@@ -264,6 +267,7 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 		   const sigset_t *mask)
 {
+	SOLO_REAL(pselect, nfds, r, w, x, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)
@@ -304,6 +308,7 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
+	SOLO_REAL(epoll_wait, epfd, evs, max, timeout);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
@@ -315,6 +320,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		       const sigset_t *mask)
 {
+	SOLO_REAL(epoll_pwait, epfd, evs, max, timeout, mask);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
@@ -326,6 +332,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
 			const sigset_t *mask)
 {
+	SOLO_REAL(epoll_pwait2, epfd, evs, max, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)

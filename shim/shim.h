@@ -27,6 +27,17 @@ static inline long sysret(long r)
 	return r;
 }
 
+/* The first statement of a hook whose path for a coroutine alone in the
+ * process is the real call: while co_solo holds, make that call at once. A
+ * program without threads then pays a load and a jump per call instead of
+ * the full check (TLS, coroutine, worker, a shared counter) and the frame
+ * of the parking path; measured in coexec.7, PERFORMANCE. */
+#define SOLO_REAL(name, ...) \
+	do { \
+		if (__builtin_expect(co_solo, 1)) \
+			return real.name(__VA_ARGS__); \
+	} while (0)
+
 /* The descriptor's entry, classified; NULL when we cannot track it. */
 static inline struct fdent *fd_known(int fd)
 {

@@ -37,42 +37,49 @@ static void stdio_wait(FILE *f, unsigned ev)
 
 EXPORT char *fgets(char *s, int n, FILE *f)
 {
+	SOLO_REAL(fgets, s, n, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fgets)(s, n, f);
 }
 
 EXPORT int fgetc(FILE *f)
 {
+	SOLO_REAL(fgetc, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fgetc)(f);
 }
 
 EXPORT int getc(FILE *f)
 {
+	SOLO_REAL(getc, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getc)(f);
 }
 
 EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
 {
+	SOLO_REAL(fread, p, size, n, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fread)(p, size, n, f);
 }
 
 EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
 {
+	SOLO_REAL(getdelim, line, n, delim, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getdelim)(line, n, delim, f);
 }
 
 EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
 {
+	SOLO_REAL(getdelim, line, n, '\n', f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getdelim)(line, n, '\n', f);
 }
 
 EXPORT int fflush(FILE *f)
 {
+	SOLO_REAL(fflush, f);
 	if (f && f->_IO_write_ptr > f->_IO_write_base)
 		stdio_wait(f, EPOLLOUT);
 	return REAL_FN(fflush)(f);

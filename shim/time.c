@@ -62,6 +62,7 @@ static int sleeping(void)
 
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
+	SOLO_REAL(nanosleep, req, rem);
 	struct timespec t;
 	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(nanosleep)(req, rem);
@@ -80,6 +81,7 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 			   struct timespec *rem)
 {
+	SOLO_REAL(clock_nanosleep, clk, flags, req, rem);
 	struct timespec t;
 	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(clock_nanosleep)(clk, flags, req, rem);
@@ -117,6 +119,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 
 EXPORT unsigned sleep(unsigned s)
 {
+	SOLO_REAL(sleep, s);
 	if (!sleeping())
 		return REAL_FN(sleep)(s);
 	int64_t left = sleep_until(now_ns() + s * 1000000000LL);
@@ -128,6 +131,7 @@ EXPORT unsigned sleep(unsigned s)
 
 EXPORT int usleep(useconds_t us)
 {
+	SOLO_REAL(usleep, us);
 	if (!sleeping())
 		return REAL_FN(usleep)(us);
 	if (sleep_until(now_ns() + us * 1000LL)) {

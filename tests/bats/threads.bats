@@ -73,6 +73,11 @@ teardown() { common_teardown; }
     compare_native thread_api exit_main
 }
 
+@test "thread_api: a process without threads cancels main, read acts on it" {
+    compare_native thread_api cancel_alone
+    grep -q "cleanup handler runs" "$BATS_TEST_TMPDIR/cmp.1/coexec.out"
+}
+
 @test "thread_api: bad arguments give the same usage error" {
     EXPECT_RC=2 compare_native thread_api no_such_case
 }

@@ -9,6 +9,9 @@
  * "exit_main" is a mode of its own: main calls pthread_exit while three
  * threads still run; the process must live until the last one ends and
  * exit 0.
+ * "cancel_alone" is another: a process that never creates a thread cancels
+ * its main thread, then reads from a pipe that has data; the read is the
+ * cancellation point, the cleanup handler runs and the process exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -638,6 +641,29 @@ static int exit_main(void)
     pthread_exit(NULL);
 }
 
+/* ---- cancel_alone mode --------------------------------------------------- */
+
+static void alone_cleanup(void *arg)
+{
+    printf("cleanup handler runs: %s\n", (const char *)arg);
+}
+
+static int cancel_alone(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int p[2];
+    make_pipe(p);
+    char c = 'x';
+    if (write(p[1], &c, 1) != 1)
+        die("write", errno);
+    pthread_cleanup_push(alone_cleanup, "cancelled in read");
+    printf("pthread_cancel(self): %s\n", en(pthread_cancel(pthread_self())));
+    ssize_t n = read(p[0], &c, 1);
+    printf("read returned %zd: NOT CANCELLED\n", n);
+    pthread_cleanup_pop(0);
+    return 1;
+}
+
 static const struct tcase cases[] = {
     {"join_values", c_join_values},
     {"detached", c_detached},
@@ -660,5 +686,7 @@ int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "exit_main"))
         return exit_main();
+    if (argc == 2 && !strcmp(argv[1], "cancel_alone"))
+        return cancel_alone();
     return run_cases(cases, argc, argv, "thread_api");
 }
