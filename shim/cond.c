@@ -55,14 +55,20 @@ EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 	return 0;
 }
 
+/* With no waiter counted, a signal has nobody to wake and need not move
+ * the sequence: a waiter counts itself while it holds the mutex, before it
+ * reads the sequence, so a signal that sees no waiter came before that wait
+ * began (a signaller that changed the predicate under the mutex is ordered
+ * by it). glibc returns early the same way. */
 EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	if (is_real(c))
 		return REAL_FN(pthread_cond_signal)(c);
 	struct cond *cv = (struct cond *)c;
+	if (!__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
+		return 0;
 	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
-		addr_wake(&cv->seq, 1);
+	addr_wake(&cv->seq, 1);
 	return 0;
 }
 
@@ -71,9 +77,10 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	if (is_real(c))
 		return REAL_FN(pthread_cond_broadcast)(c);
 	struct cond *cv = (struct cond *)c;
+	if (!__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
+		return 0; /* as in pthread_cond_signal */
 	__atomic_add_fetch(&cv->seq, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&cv->waiters, __ATOMIC_SEQ_CST))
-		addr_wake(&cv->seq, INT_MAX);
+	addr_wake(&cv->seq, INT_MAX);
 	return 0;
 }
 
