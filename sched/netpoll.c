@@ -14,9 +14,9 @@
 #include "sched/netpoll.h"
 #include "sched/sys.h"
 
-#define CHUNK_BITS 10
+#define CHUNK_BITS 6
 #define CHUNK (1 << CHUNK_BITS)
-#define NCHUNKS 16384             /* 16M descriptors; beyond: pass-through */
+#define NCHUNKS (1 << 18)         /* 16M descriptors; beyond: pass-through */
 #define KICK_DATA UINT64_MAX
 
 static struct fdent *chunks[NCHUNKS];
