@@ -31,10 +31,10 @@ static inline long sysret(long r)
  * process is the real call: while co_solo holds, make that call at once. A
  * program without threads then pays a load and a jump per call instead of
  * the full check (TLS, coroutine, worker, a shared counter) and the frame
- * of the parking path; measured in coexec.7, PERFORMANCE. */
+ * of the parking path (figures: coexec.7, "Threads become coroutines"). */
 #define SOLO_REAL(name, ...) \
 	do { \
-		if (__builtin_expect(co_solo, 1)) \
+		if (__builtin_expect(__atomic_load_n(&co_solo, __ATOMIC_RELAXED), 1)) \
 			return real.name(__VA_ARGS__); \
 	} while (0)
 
