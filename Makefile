@@ -1,4 +1,4 @@
-# coexec build. `make` builds the library and checks the wrapper; `make check`
+# coexec build. `make` builds the library and the coexec command; `make check`
 # runs every test; `make demo` runs the demo server under coexec.
 
 PREFIX  ?= /usr/local
@@ -17,7 +17,8 @@ LIBFLAGS = -fPIC -fvisibility=hidden -ftls-model=initial-exec
 B := build
 
 SCHED_SRC   := $(wildcard sched/*.c) sched/arch/x86_64/switch.S
-PRELOAD_SRC := $(wildcard preload/*.c)
+# preload/wrapper.c is the coexec command, not part of the library.
+PRELOAD_SRC := $(filter-out preload/wrapper.c,$(wildcard preload/*.c))
 SHIM_SRC    := $(wildcard shim/*.c)
 CLS_SRC     := $(wildcard cls/*.c)
 DNS_SRC     := $(wildcard dns/*.c)
@@ -38,7 +39,7 @@ BENCH_BIN := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 all: lib progs
 
-lib: $(B)/libcoexec.so
+lib: $(B)/libcoexec.so $(B)/coexec
 
 $(B)/obj/%.c.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -54,6 +55,12 @@ $(B)/obj/%.S.o: %.S
 $(B)/libcoexec.so: $(LIB_OBJ) preload/exports.map
 	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=preload/exports.map \
 	    -Wl,-z,now -Wl,-z,relro -lcares -lresolv -ldl -lpthread
+
+# The coexec command (scripts/coexec links to it). This one uses the library
+# of the tree it lives in; `make install` builds one that knows $(LIBDIR).
+$(B)/coexec: preload/wrapper.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
 
 # Unit tests link the runtime objects directly, without preloading.
 SCHED_OBJ := $(patsubst %,$(B)/obj/%.o,$(SCHED_SRC)) $(B)/obj/preload/log.c.o $(B)/obj/preload/config.c.o
@@ -89,9 +96,11 @@ install: lib
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/coexec \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(B)/libcoexec.so $(DESTDIR)$(LIBDIR)/coexec/libcoexec.so
-	sed 's|@LIBRARY@|$(LIBDIR)/coexec/libcoexec.so|' scripts/coexec \
-	    > $(DESTDIR)$(BINDIR)/coexec
-	chmod 755 $(DESTDIR)$(BINDIR)/coexec
+	@mkdir -p $(B)/install
+	@# Compiled on every install: make cannot see a change of LIBDIR.
+	$(CC) $(CFLAGS) -DCOEXEC_LIBRARY='"$(LIBDIR)/coexec/libcoexec.so"' \
+	    -o $(B)/install/coexec preload/wrapper.c
+	install -m 755 $(B)/install/coexec $(DESTDIR)$(BINDIR)/coexec
 	install -m 644 man/coexec.1 $(DESTDIR)$(MANDIR)/man1/coexec.1
 	install -m 644 man/coexec.7 $(DESTDIR)$(MANDIR)/man7/coexec.7
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# The coexec wrapper (scripts/coexec): options, errors and exit codes, program
-# lookup, LD_PRELOAD handling, exec in place, install.  Self-contained: loads
-# no helper file.  Tests that run a program need build/libcoexec.so
-# (`make check` builds it first).
+# The coexec wrapper (build/coexec, from preload/wrapper.c, run through the
+# scripts/coexec link): options, errors and exit codes, program lookup,
+# LD_PRELOAD handling, exec in place without helper processes, install.
+# Self-contained: loads no helper file.  Tests that run a program need
+# build/libcoexec.so (`make check` builds it first).
 
 bats_require_minimum_version 1.5.0
 
@@ -149,9 +150,9 @@ need_library() {
 }
 
 @test "a missing library is an error (125)" {
-	mkdir -p "$BATS_TEST_TMPDIR/tree/scripts"
-	cp "$COEXEC" "$BATS_TEST_TMPDIR/tree/scripts/coexec"
-	run -125 --separate-stderr "$BATS_TEST_TMPDIR/tree/scripts/coexec" true
+	mkdir -p "$BATS_TEST_TMPDIR/tree/build"
+	cp "$ROOT/build/coexec" "$BATS_TEST_TMPDIR/tree/build/coexec"
+	run -125 --separate-stderr "$BATS_TEST_TMPDIR/tree/build/coexec" true
 	assert_usage_error
 	[[ $stderr == *"library not found: $BATS_TEST_TMPDIR/tree/build/libcoexec.so"* ]]
 }
@@ -206,6 +207,65 @@ need_library() {
 	need_library
 	run -0 --separate-stderr bash -c 'echo piped | "$1" cat' bash "$COEXEC"
 	[ "$output" = piped ]
+}
+
+@test "arguments reach the program unchanged: many, empty, blanks, newlines" {
+	need_library
+	args=('' ' ' 'a b' $'one\ntwo' $'\t' '*' '$HOME' '\' "'" '"' --help -w -- -)
+	for i in $(seq 1 5000); do args+=("arg $i"); done
+	args+=("$(head -c 100000 /dev/zero | tr '\0' x)")
+	run -0 --separate-stderr /usr/bin/printf '[%s]\n' "${args[@]}"
+	native=$output
+	[ "${#lines[@]}" -gt 5000 ]
+	run -0 --separate-stderr "$COEXEC" /usr/bin/printf '[%s]\n' "${args[@]}"
+	[ "$output" = "$native" ]
+	[ -z "$stderr" ]
+}
+
+@test "the wrapper starts no helper process: its execve, then the program's" {
+	need_library
+	command -v strace >/dev/null || skip "no strace"
+	strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	log=$BATS_TEST_TMPDIR/strace.log
+	strace -f -qq -o "$log" -e trace=execve,execveat,clone,clone3,fork,vfork \
+		"$COEXEC" /bin/true
+	# What happens before the program runs: up to its own execve.
+	before=$(sed '/execve("\/bin\/true"/q' "$log")
+	[ "$(grep -c 'execve' <<<"$before")" -eq 2 ] || { cat "$log"; false; }
+	[[ $(head -n 1 <<<"$before") == *'execve("'"$COEXEC"'"'* ]]
+	[[ $(tail -n 1 <<<"$before") == *'execve("/bin/true", ["/bin/true"]'*') = 0' ]]
+	[ -z "$(grep -E 'clone|fork' <<<"$before")" ]
+	[ "$(grep -c execve "$log")" -eq 2 ]
+}
+
+@test "exec failing after the checks: one line, 127 or 126" {
+	need_library
+	f=$BATS_TEST_TMPDIR/bad-interpreter
+	printf '#!/no/such/interpreter\n' >"$f"
+	chmod 755 "$f"
+	run -127 --separate-stderr "$COEXEC" "$f"
+	[ "$stderr" = "coexec: $f: No such file or directory" ]
+	# A binary the kernel refuses is not handed to sh.
+	f=$BATS_TEST_TMPDIR/binary
+	printf 'echo no\0\n' >"$f"
+	chmod 755 "$f"
+	run -126 --separate-stderr "$COEXEC" "$f"
+	[ "$stderr" = "coexec: $f: Exec format error" ]
+	[ -z "$output" ]
+}
+
+@test "a text file without #! runs with /bin/sh, as execvp does" {
+	need_library
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf 'echo "sh: $0 $*"\n' >"$BATS_TEST_TMPDIR/bin/noshebang"
+	chmod 755 "$BATS_TEST_TMPDIR/bin/noshebang"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run -0 --separate-stderr "$COEXEC" noshebang a b
+	[ "$output" = "sh: $BATS_TEST_TMPDIR/bin/noshebang a b" ]
+	[ -z "$stderr" ]
+	: >"$BATS_TEST_TMPDIR/empty"
+	chmod 755 "$BATS_TEST_TMPDIR/empty"
+	run -0 --separate-stderr "$COEXEC" "$BATS_TEST_TMPDIR/empty"
+	[ -z "$stderr" ]
 }
 
 # --- LD_PRELOAD ---------------------------------------------------------
@@ -320,6 +380,57 @@ need_library() {
 	[ -z "$stderr" ]
 }
 
+@test "a truncated ELF file or one that is not ELF: no warning, no crash" {
+	need_library
+	d=$BATS_TEST_TMPDIR
+	printf '\177ELF\2\1\1\0\0\0' >"$d/elf-magic-only"
+	head -c 100 "$(type -P true)" >"$d/truncated"
+	printf 'MZ\220\0\3\0\0\0\4\0' >"$d/not-elf"
+	for f in elf-magic-only truncated not-elf; do
+		chmod 755 "$d/$f"
+		run -126 --separate-stderr "$COEXEC" "$d/$f"
+		[ "$stderr" = "coexec: $d/$f: Exec format error" ] || { echo "$f: $stderr"; false; }
+	done
+	# No NUL byte in its first line: text, so sh gets it, and says so.
+	printf '\177ELF' >"$d/magic-only"
+	chmod 755 "$d/magic-only"
+	run -127 --separate-stderr "$COEXEC" "$d/magic-only"
+	[[ $stderr != *coexec:* ]]
+}
+
+@test "static or not, read from both ELF classes and byte orders" {
+	need_library
+	command -v python3 >/dev/null || skip "no python3"
+	# Minimal ELF headers (not runnable): program header types as given.
+	python3 - "$BATS_TEST_TMPDIR" <<-'EOF'
+		import struct, sys
+		def elf(wide, big, types, cut=None):
+		    e = '>' if big else '<'
+		    ident = b'\x7fELF' + bytes([2 if wide else 1, 2 if big else 1, 1]) + bytes(9)
+		    if wide:
+		        h = struct.pack(e + 'HHIQQQIHHHHHH', 2, 0, 1, 0, 64, 0, 0, 64, 56, len(types), 0, 0, 0)
+		        ph = b''.join(struct.pack(e + 'I', t) + bytes(52) for t in types)
+		    else:
+		        h = struct.pack(e + 'HHIIIIIHHHHHH', 2, 0, 1, 0, 52, 0, 0, 52, 32, len(types), 0, 0, 0)
+		        ph = b''.join(struct.pack(e + 'I', t) + bytes(28) for t in types)
+		    return (ident + h + ph)[:cut]
+		for wide in (0, 1):
+		    for big in (0, 1):
+		        name = '%s/elf%d%s-' % (sys.argv[1], 64 if wide else 32, 'be' if big else 'le')
+		        open(name + 'static', 'wb').write(elf(wide, big, [6, 1, 1]))
+		        open(name + 'dynamic', 'wb').write(elf(wide, big, [6, 1, 3]))
+		        open(name + 'cut', 'wb').write(elf(wide, big, [6, 1, 1], cut=-8))
+	EOF
+	for f in "$BATS_TEST_TMPDIR"/elf*; do
+		chmod 755 "$f"
+		run --separate-stderr "$COEXEC" "$f"
+		case $f in
+		*-static) [[ ${stderr_lines[0]} == "coexec: warning: $f is statically linked"* ]] ;;
+		*) [[ $stderr != *warning* ]] ;;
+		esac || { echo "$f: $stderr"; false; }
+	done
+}
+
 @test "a shell script gets no warning" {
 	need_library
 	printf '#!/bin/sh\necho "$LD_PRELOAD"\n' >"$BATS_TEST_TMPDIR/script"
@@ -340,7 +451,7 @@ need_library() {
 	[ -z "$stderr" ]
 }
 
-@test "the library is found from the script, not from the current directory" {
+@test "the library is found from the wrapper's own place, not from the current directory" {
 	need_library
 	mkdir -p "$BATS_TEST_TMPDIR/cwd/build" "$BATS_TEST_TMPDIR/bin"
 	touch "$BATS_TEST_TMPDIR/cwd/build/libcoexec.so"
@@ -361,10 +472,17 @@ need_library() {
 	[ -f "$dest/usr/local/lib/coexec/libcoexec.so" ]
 	[ -f "$dest/usr/local/share/man/man1/coexec.1" ]
 	[ -f "$dest/usr/local/share/man/man7/coexec.7" ]
-	run -1 grep -q '@LIBRARY@' "$dest/usr/local/bin/coexec"
 	# The library is not at its final place yet: a warning, still the path.
 	run -0 --separate-stderr "$dest/usr/local/bin/coexec" --print-library
 	[ "$output" = /usr/local/lib/coexec/libcoexec.so ]
+	if [ ! -e /usr/local/lib/coexec/libcoexec.so ]; then
+		[ "$stderr" = "coexec: warning: library not found: /usr/local/lib/coexec/libcoexec.so" ]
+	fi
+	# Another PREFIX, another built-in path: the binary is rebuilt each time.
+	run make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/coexec-test
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run -0 --separate-stderr "$dest/opt/coexec-test/bin/coexec" --print-library
+	[ "$output" = /opt/coexec-test/lib/coexec/libcoexec.so ]
 
 	run make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/usr/local
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
