@@ -234,7 +234,8 @@ need_library() {
 	[ "$(grep -c 'execve' <<<"$before")" -eq 2 ] || { cat "$log"; false; }
 	[[ $(head -n 1 <<<"$before") == *'execve("'"$COEXEC"'"'* ]]
 	[[ $(tail -n 1 <<<"$before") == *'execve("/bin/true", ["/bin/true"]'*') = 0' ]]
-	[ -z "$(grep -E 'clone|fork' <<<"$before")" ]
+	# the syscall name starts the line (after a pid); paths may say "clone"
+	[ -z "$(grep -E '^([0-9]+ +)?(clone3?|v?fork)\(' <<<"$before")" ]
 	[ "$(grep -c execve "$log")" -eq 2 ]
 }
 
