@@ -27,7 +27,8 @@
  * addresses, NXDOMAIN) through a mix of APIs (getaddrinfo,
  * gethostbyname_r, getnameinfo, res_query), each checking its answer.  A
  * sampler thread counts the process's kernel threads (/proc/self/task)
- * every millisecond meanwhile.  Prints "resolved N of N", the number of
+ * every millisecond meanwhile, and main counts them once more when all
+ * threads are waiting at the barrier.  Prints "resolved N of N", the number of
  * wrong answers, and "peak kernel threads K"; exit status 0 when every
  * answer was right.
  */
@@ -515,12 +516,17 @@ static int run_many(int n)
     pthread_t smp = spawn(sampler, NULL);
     for (long i = 0; i < n; i++)
         t[i] = spawn(many_thread, (void *)i);
+    /* Every thread now exists and waits at the barrier: count here too,
+     * the sampler may be starved of CPU at exactly this moment. */
+    int c = count_tasks();
+    if (c > peak_tasks)
+        peak_tasks = c;
     pthread_barrier_wait(&start_line);
     for (int i = 0; i < n; i++)
         join(t[i]);
     sampling = 0;
     join(smp);
-    int c = count_tasks();
+    c = count_tasks();
     if (c > peak_tasks)
         peak_tasks = c;
     printf("resolved %d of %d\n", (int)n_ok, n);
