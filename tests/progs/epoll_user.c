@@ -185,8 +185,8 @@ static void c_finite_wake(void)
     make_pipe(p);
     ep_add(ep, p[0], EPOLLIN, 42);
     struct later l;
+    double t0 = now_ms(); /* before the writer starts its 50 ms */
     pthread_t t = later(&l, p[1], 50, LATER_WRITE);
-    double t0 = now_ms();
     struct epoll_event ev;
     int n = epoll_wait(ep, &ev, 1, 10000);
     double el = now_ms() - t0;

@@ -147,8 +147,8 @@ static void c_finite_wake(void)
     int p[2];
     make_pipe(p);
     struct later l;
+    double t0 = now_ms(); /* before the writer starts its 50 ms */
     pthread_t t = later(&l, p[1], 50, LATER_WRITE);
-    double t0 = now_ms();
     struct pollfd fds = {p[0], POLLIN, 0};
     int r = poll(&fds, 1, 10000);
     double el = now_ms() - t0;

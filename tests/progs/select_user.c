@@ -135,12 +135,12 @@ static void c_finite_wake(void)
     int p[2];
     make_pipe(p);
     struct later l;
+    double t0 = now_ms(); /* before the writer starts its 50 ms */
     pthread_t t = later(&l, p[1], 50, LATER_WRITE);
     struct timeval tv = {10, 0};
     fd_set r;
     FD_ZERO(&r);
     FD_SET(p[0], &r);
-    double t0 = now_ms();
     int n = select(p[0] + 1, &r, NULL, NULL, &tv);
     double el = now_ms() - t0;
     long left_ms = tv.tv_sec * 1000 + tv.tv_usec / 1000;
