@@ -300,6 +300,7 @@ struct intr {
     struct timespec rem;
     unsigned left;
     int started;    /* about to sleep: the signal may come */
+    int done;       /* the sleep returned: no more signals */
 };
 
 static void *intr_fn(void *arg)
@@ -332,6 +333,7 @@ static void *intr_fn(void *arg)
         in->left = sleep(5);
         break;
     }
+    __atomic_store_n(&in->done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
@@ -350,22 +352,26 @@ static void c_eintr(void)
             atomic_store(&handled, 0);
             double t0 = now_ms();
             pthread_t t = spawn(intr_fn, &in);
-            /* on a loaded machine the thread may start late: signal it
-             * once it is (almost certainly) in its sleep */
+            /* on a loaded machine the thread may start late, or stall
+             * between "started" and its sleep and take the signal before
+             * it: signal every 100 ms until the sleep returns */
             while (!__atomic_load_n(&in.started, __ATOMIC_ACQUIRE))
                 msleep(5);
-            msleep(100);
-            pthread_kill(t, SIGUSR1);
+            do {
+                msleep(100);
+                if (!__atomic_load_n(&in.done, __ATOMIC_ACQUIRE))
+                    pthread_kill(t, SIGUSR1);
+            } while (!__atomic_load_n(&in.done, __ATOMIC_ACQUIRE));
             join(t);
+            const char *ran = atomic_load(&handled) ? "yes" : "NO";
             double el = now_ms() - t0;
             double rem_ms = ts_ms(in.rem);
             const char *when = el < 4000 ? "interrupted" : "NOT INTERRUPTED";
             switch (k) {
             case 0:
             case 3:
-                say("%s%s: %d %s, %s, handler ran %d%s", names[k],
-                    restart ? " (SA_RESTART)" : "", in.rc, en(in.err), when,
-                    atomic_load(&handled),
+                say("%s%s: %d %s, %s, handler ran %s%s", names[k],
+                    restart ? " (SA_RESTART)" : "", in.rc, en(in.err), when, ran,
                     k == 0 ? (rem_ms > 500 && rem_ms < 5000
                                   ? ", rem holds the time left"
                                   : ", REM WRONG")
@@ -373,19 +379,17 @@ static void c_eintr(void)
                 break;
             case 1:
             case 2:
-                say("%s%s: returns %s, %s, handler ran %d%s", names[k],
-                    restart ? " (SA_RESTART)" : "", en(in.rc), when,
-                    atomic_load(&handled),
+                say("%s%s: returns %s, %s, handler ran %s%s", names[k],
+                    restart ? " (SA_RESTART)" : "", en(in.rc), when, ran,
                     k == 1 ? (rem_ms > 500 && rem_ms < 5000
                                   ? ", rem holds the time left"
                                   : ", REM WRONG")
                            : "");
                 break;
             case 4:
-                say("sleep(5)%s: returns %s, %s, handler ran %d",
+                say("sleep(5)%s: returns %s, %s, handler ran %s",
                     restart ? " (SA_RESTART)" : "",
-                    in.left >= 4 && in.left <= 5 ? "time left" : "WRONG", when,
-                    atomic_load(&handled));
+                    in.left >= 4 && in.left <= 5 ? "time left" : "WRONG", when, ran);
                 break;
             }
         }
