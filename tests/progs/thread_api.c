@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -621,11 +622,18 @@ static void c_cancel(void)
 
 /* ---- exit_main mode ------------------------------------------------------ */
 
+/* Each thread prints after the one before it (thread 1 after main), so
+ * the order of the lines does not depend on who runs late. */
+static sem_t printed[4];
+
 static void *late_worker(void *arg)
 {
     int n = (int)(intptr_t)arg;
     msleep(100 * n);
+    while (sem_wait(&printed[n - 1]))
+        ;
     printf("thread %d done\n", n);
+    sem_post(&printed[n]);
     return NULL;
 }
 
@@ -635,12 +643,15 @@ static int exit_main(void)
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    for (int i = 0; i < 4; i++)
+        sem_init(&printed[i], 0, 0);
     for (int i = 1; i <= 3; i++) {
         pthread_t t;
         if (pthread_create(&t, &a, late_worker, (void *)(intptr_t)i))
             die("pthread_create", errno);
     }
     printf("main calls pthread_exit\n");
+    sem_post(&printed[0]);
     pthread_exit(NULL);
 }
 
