@@ -342,9 +342,11 @@ static const char *search_path(const char *prog)
 		/* An empty element is the current directory, as for execvp. */
 		char *path = n ? xasprintf("%.*s/%s", (int)n, d, prog) : xasprintf("%s", prog);
 
-		if (!stat(path, &st) && S_ISREG(st.st_mode) && can(path, X_OK))
+		int exists = !stat(path, &st);
+
+		if (exists && S_ISREG(st.st_mode) && can(path, X_OK))
 			return path;
-		if (!stat(path, &st) && !denied) {
+		if (exists && !denied) {
 			denied = path;
 			denied_dir = S_ISDIR(st.st_mode);
 		}
