@@ -11,13 +11,15 @@
 #include "preload/log.h"
 #include "preload/real.h"
 #include "sched/netpoll.h"
+#include "sched/park.h"
+#include "sched/rtfd.h"
 #include "sched/sys.h"
 #include "sched/pool.h"
 #include "sched/worker.h"
 
-void coexec_log_start(void);
 void coexec_stats_print(void);
 void key_on_exit(struct co *co);
+void sig_atfork_child(void);
 
 static void last_exit(void)
 {
@@ -36,15 +38,23 @@ static void open_log(void)
 			   strerror((int)-fd));
 		return;
 	}
-	coexec_log_fd = fd_hide(fd);
+	rtfd_hide(fd, &coexec_log_fd, 1);
 }
 
 /* In a forked child only the thread that called fork exists: it keeps its
- * coroutine, the others are gone, like the other threads of a native fork. */
+ * coroutine, the others are gone, like the other threads of a native fork.
+ * Every module with process state restores its initial state here, in
+ * this order (descriptors before the poller that uses them, the waiters'
+ * lists before anything could wake one). */
 static void atfork_child(void)
 {
 	struct worker *w = worker_self();
+	park_atfork_child();
+	stack_atfork_child();
 	pool_atfork_child();
+	sig_atfork_child();
+	fdtable_atfork_child();
+	rtfd_atfork_child();
 	if (!w)
 		return;
 	worker_atfork_child();

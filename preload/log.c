@@ -6,12 +6,39 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "preload/log.h"
 #include "sched/sys.h"
-#include "sched/worker.h"
 
 unsigned coexec_log_mask;
 int coexec_log_fd = -1;
+void (*coexec_log_who)(int *worker, unsigned *co);
+
+/* What descriptor 2 was at start-up. The program may close its stderr and
+ * open something else as 2 (a daemon's data file): a line then goes
+ * nowhere rather than into that file. */
+static struct { unsigned long dev, ino; int ok, started; } stderr_id;
+
+static int stderr_same(void)
+{
+	struct stat st;
+	return stderr_id.ok && SYS(SYS_fstat, 2, &st, 0) == 0 && st.st_dev == stderr_id.dev &&
+	       st.st_ino == stderr_id.ino;
+}
+
+static void write_all(int fd, const char *line, int n)
+{
+	while (n > 0) {
+		long r = sys_write(fd, line, n);
+		if (r == -EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		line += r;
+		n -= r;
+	}
+}
 
 struct out {
 	char *p, *end;
@@ -119,16 +146,11 @@ static struct timespec log_t0;
 
 static void emit(const char *line, int n)
 {
-	int fd = coexec_log_fd >= 0 ? coexec_log_fd : 2;
-	while (n > 0) {
-		long r = sys_write(fd, line, n);
-		if (r == -EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		line += r;
-		n -= r;
-	}
+	int fd = __atomic_load_n(&coexec_log_fd, __ATOMIC_ACQUIRE);
+	if (fd >= 0)
+		write_all(fd, line, n);
+	else if (stderr_same())
+		write_all(2, line, n);
 }
 
 void coexec_log(const char *f, ...)
@@ -142,10 +164,12 @@ void coexec_log(const char *f, ...)
 		log_t0 = now;
 	long long us = (now.tv_sec - log_t0.tv_sec) * 1000000LL +
 		       (now.tv_nsec - log_t0.tv_nsec) / 1000;
-	struct worker *w = worker_self();
+	int wid = -1;
+	unsigned coid = 0;
+	if (coexec_log_who)
+		coexec_log_who(&wid, &coid);
 	int n = fmt(line, sizeof line, "coexec[%d] +%ld.%06ld w%d co%u ", (int)sys_getpid(),
-		    (long)(us / 1000000), (long)(us % 1000000), w ? w->id : -1,
-		    w && w->cur ? w->cur->id : 0);
+		    (long)(us / 1000000), (long)(us % 1000000), wid, coid);
 	va_list ap;
 	va_start(ap, f);
 	n += coexec_fmt(line + n, sizeof line - n - 1, f, ap);
@@ -157,7 +181,11 @@ void coexec_log(const char *f, ...)
 
 void coexec_log_start(void)
 {
+	struct stat st;
 	clock_gettime(CLOCK_MONOTONIC, &log_t0);
+	stderr_id.started = 1;
+	if (SYS(SYS_fstat, 2, &st, 0) == 0)
+		stderr_id.dev = st.st_dev, stderr_id.ino = st.st_ino, stderr_id.ok = 1;
 }
 
 void coexec_say(const char *f, ...)
@@ -172,11 +200,9 @@ void coexec_say(const char *f, ...)
 	line[n++] = '\n';
 	/* Messages the user must see go to stderr, and to the log file too
 	 * when there is one, so a daemon's closed stderr does not hide them. */
-	long r;
-	do
-		r = sys_write(2, line, n);
-	while (r == -EINTR);
-	if (coexec_log_fd >= 0 && coexec_log_fd != 2)
-		emit(line, n);
+	if (!stderr_id.started || stderr_same())
+		write_all(2, line, n); /* before start-up, stderr is what it is */
+	if (coexec_log_fd >= 0)
+		write_all(coexec_log_fd, line, n);
 	errno = saved;
 }

@@ -38,7 +38,15 @@ void coexec_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Format into buf (always NUL-terminated); returns the length. */
 int coexec_fmt(char *buf, int size, const char *fmt, __builtin_va_list ap);
 
-/* Where lines go; -1 until log_open() found a destination (stderr then). */
+/* Where lines go: the COEXEC_LOG_FILE descriptor, or -1 for stderr (the
+ * descriptor 2 of start-up, while 2 still names that file). */
 extern int coexec_log_fd;
+
+/* Set by the runtime: the worker and coroutine to name in a line. Keeps
+ * the log a leaf that every layer may use. */
+extern void (*coexec_log_who)(int *worker, unsigned *co);
+
+/* Start the clock of "+SECONDS" and note what stderr is. */
+void coexec_log_start(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <time.h>
 
+#include "sched/list.h"
 #include "sched/park.h"
 #include "sched/sys.h"
 #include "sched/worker.h"
@@ -11,7 +12,7 @@
 #define NBUCKETS 1024
 
 struct waiter {
-	struct waiter *next, *prev;
+	struct dq_link link;
 	const int *addr;
 	struct co *co;
 	int woken;
@@ -20,7 +21,7 @@ struct waiter {
 static struct bucket {
 	int lock;
 	int kernel_waiters;        /* threads in a real futex on some address here */
-	struct waiter *head;
+	struct dq waiters;         /* oldest first: wakes go in arrival order */
 } buckets[NBUCKETS];
 
 static struct bucket *bucket_of(const int *addr)
@@ -31,12 +32,7 @@ static struct bucket *bucket_of(const int *addr)
 
 static void unlink_waiter(struct bucket *b, struct waiter *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		b->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
+	dq_remove(&b->waiters, &w->link);
 }
 
 static int kernel_wait(const int *addr, int expected, int64_t deadline)
@@ -76,10 +72,7 @@ int addr_wait(const int *addr, int expected, int64_t deadline, int intr)
 		spin_unlock(&b->lock);
 		return 0;
 	}
-	w.next = b->head;
-	if (b->head)
-		b->head->prev = &w;
-	b->head = &w;
+	dq_push(&b->waiters, &w.link);
 	spin_unlock(&b->lock);
 
 	int r = 0;
@@ -106,8 +99,9 @@ int addr_wake(const int *addr, int n)
 	struct kicks k = { .n = 0 };
 	int woken = 0;
 	spin_lock(&b->lock);
-	for (struct waiter *w = b->head, *next; w && woken < n; w = next) {
-		next = w->next;
+	for (struct dq_link *l = b->waiters.head, *next; l && woken < n; l = next) {
+		struct waiter *w = container_of(l, struct waiter, link);
+		next = l->next;
 		if (w->addr != addr)
 			continue;
 		unlink_waiter(b, w);
@@ -122,4 +116,11 @@ int addr_wake(const int *addr, int n)
 	if (woken < n && __atomic_load_n(&b->kernel_waiters, __ATOMIC_SEQ_CST))
 		SYS(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n - woken);
 	return woken;
+}
+
+void park_atfork_child(void)
+{
+	/* The waiters were the parent's other threads: none exists here. */
+	for (int i = 0; i < NBUCKETS; i++)
+		buckets[i] = (struct bucket){ 0 };
 }

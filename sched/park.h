@@ -22,4 +22,7 @@
 int addr_wait(const int *addr, int expected, int64_t deadline, int intr);
 int addr_wake(const int *addr, int n);
 
+/* In a forked child: every waiter belonged to a thread that is gone. */
+void park_atfork_child(void);
+
 #endif

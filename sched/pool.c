@@ -1,26 +1,34 @@
 /* The blocking-call pool (see pool.h).
  *
- * A job lives on its caller's stack: the caller cannot return before the
- * pool thread has set job->done, and after that store the pool thread only
- * passes the address to addr_wake, which never reads through it. Idle
- * threads sleep in a real futex on `work`, a counter every submission bumps,
- * so a submission between "queue empty" and the sleep is not lost. */
+ * A job is shared by its caller and the pool thread that runs it, each
+ * holding a reference; the last to let go frees it (the caller may stop
+ * waiting before the call ends). Idle threads sleep in a real futex on
+ * `work`, a counter every submission bumps, so a submission between "queue
+ * empty" and the sleep is not lost. A thread counts as idle only while it
+ * sleeps there, and a submission starts a thread whenever the queue holds
+ * more jobs than there are idle threads: a burst of N jobs gets N threads
+ * at once (a thread woken but not yet at the queue would otherwise be
+ * counted for every job of the burst). */
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "preload/log.h"
+#include "sched/list.h"
 #include "sched/park.h"
 #include "sched/pool.h"
 #include "sched/sys.h"
 #include "sched/worker.h"
 
-struct job {
+struct pool_job {
+	struct sq_link link;
 	void (*fn)(void *);
 	void *arg;
+	void (*release)(void *);
 	int done;
-	struct job *next;
+	int refs;
 };
 
 int pool_max = 4;
@@ -28,16 +36,35 @@ unsigned long pool_jobs;
 int pool_threads;
 
 static int qlock;
-static struct job *head, **tail = &head;
-static int nidle;
+static struct sq queue;
+static int nqueued, nidle;
 static int work;        /* futex word: bumped on every submission */
+static int cap_said;
 
-static struct job *take(void)
+static void job_put(struct pool_job *j)
 {
-	struct job *j = head;
-	if (j && !(head = j->next))
-		tail = &head;
-	return j;
+	if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (j->release)
+		j->release(j->arg);
+	free(j);
+}
+
+static void job_run(struct pool_job *j)
+{
+	j->fn(j->arg);
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	addr_wake(&j->done, 1);
+	job_put(j);
+}
+
+static struct pool_job *take(void)
+{
+	struct sq_link *l = sq_pop(&queue);
+	if (!l)
+		return NULL;
+	nqueued--;
+	return container_of(l, struct pool_job, link);
 }
 
 static void *pool_main(void *arg)
@@ -48,7 +75,7 @@ static void *pool_main(void *arg)
 	for (;;) {
 		int seen = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		spin_lock(&qlock);
-		struct job *j = take();
+		struct pool_job *j = take();
 		if (!j)
 			nidle++;
 		spin_unlock(&qlock);
@@ -59,62 +86,117 @@ static void *pool_main(void *arg)
 			spin_unlock(&qlock);
 			continue;
 		}
-		j->fn(j->arg);
-		__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
-		addr_wake(&j->done, 1);
+		job_run(j);
 	}
 	return NULL;
 }
 
-void pool_run(void (*fn)(void *), void *arg)
+/* Queue j and make sure a thread will take it. 0, or -1 when no thread
+ * exists or can be started (the caller then runs the queue itself). */
+static int submit(struct pool_job *j)
 {
-	struct co *self = co_self();
-	if (!self || co_alone(self->w)) {
-		fn(arg);
-		return;
-	}
-	struct job j = { fn, arg, 0, NULL };
-	int spawn = 0;
+	int spawn = 0, cap = 0;
 	spin_lock(&qlock);
-	*tail = &j;
-	tail = &j.next;
+	sq_push(&queue, &j->link);
+	nqueued++;
 	pool_jobs++;
-	if (nidle == 0 && pool_threads < pool_max) {
-		pool_threads++;
-		spawn = 1;
+	if (nqueued > nidle) {
+		if (pool_threads < pool_max) {
+			pool_threads++;
+			spawn = 1;
+		} else if (!cap_said) {
+			cap_said = cap = 1;
+		}
 	}
 	spin_unlock(&qlock);
 	__atomic_add_fetch(&work, 1, __ATOMIC_RELEASE);
 	SYS(SYS_futex, &work, FUTEX_WAKE_PRIVATE, 1);
-	if (spawn) {
-		int r = worker_spawn_thread(pool_main, NULL);
-		if (r == 0) {
-			LOG(LOG_POOL, "pool: thread %d started", pool_threads);
-		} else {
-			LOG(LOG_POOL, "pool: cannot start a thread (error %d)", r);
-			spin_lock(&qlock);
-			int none = --pool_threads == 0;
-			spin_unlock(&qlock);
-			/* Nobody may ever take the queue: serve it here, ours included. */
-			while (none) {
-				spin_lock(&qlock);
-				struct job *q = take();
-				spin_unlock(&qlock);
-				if (!q)
-					break;
-				q->fn(q->arg);
-				__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
-				addr_wake(&q->done, 1);
-			}
-		}
+	if (cap)
+		LOG(LOG_POOL, "pool: all %d threads busy (COEXEC_POOL_THREADS); jobs queue", pool_max);
+	if (!spawn)
+		return 0;
+	int r = worker_spawn_thread(pool_main, NULL);
+	if (r == 0) {
+		LOG(LOG_POOL, "pool: thread %d started", pool_threads);
+		return 0;
 	}
-	while (!__atomic_load_n(&j.done, __ATOMIC_ACQUIRE))
-		addr_wait(&j.done, 0, -1, 0);
+	LOG(LOG_POOL, "pool: cannot start a thread (error %d)", r);
+	spin_lock(&qlock);
+	int none = --pool_threads == 0;
+	spin_unlock(&qlock);
+	return none ? -1 : 0;
+}
+
+/* Nobody may ever take the queue: serve it here, the caller's job included. */
+static void serve_queue(void)
+{
+	for (;;) {
+		spin_lock(&qlock);
+		struct pool_job *q = take();
+		spin_unlock(&qlock);
+		if (!q)
+			return;
+		job_run(q);
+	}
+}
+
+static struct pool_job *job_new(void (*fn)(void *), void *arg, void (*release)(void *))
+{
+	struct pool_job *j = malloc(sizeof *j);
+	if (j)
+		*j = (struct pool_job){ .fn = fn, .arg = arg, .release = release, .refs = 2 };
+	return j;
+}
+
+static int inline_ok(void)
+{
+	struct co *self = co_self();
+	return !self || co_alone(self->w);
+}
+
+void pool_run(void (*fn)(void *), void *arg)
+{
+	struct pool_job *j = inline_ok() ? NULL : job_new(fn, arg, NULL);
+	if (!j) {
+		fn(arg);
+		return;
+	}
+	if (submit(j) < 0)
+		serve_queue();
+	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		addr_wait(&j->done, 0, -1, 0);
+	job_put(j);
+}
+
+struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void *))
+{
+	struct pool_job *j = inline_ok() ? NULL : job_new(fn, arg, release);
+	if (!j) {
+		fn(arg);
+		return NULL;
+	}
+	if (submit(j) < 0)
+		serve_queue();
+	return j;
+}
+
+int pool_wait(struct pool_job *j)
+{
+	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		if (addr_wait(&j->done, 0, -1, 1) == -EINTR &&
+		    !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+			return -EINTR;
+	return 0;
+}
+
+void pool_release(struct pool_job *j)
+{
+	job_put(j);
 }
 
 void pool_atfork_child(void)
 {
-	head = NULL;
-	tail = &head;
-	qlock = nidle = work = pool_threads = 0;
+	/* Queued jobs belong to threads that are gone; so do the pool's. */
+	queue = (struct sq){ 0 };
+	qlock = nqueued = nidle = work = pool_threads = cap_said = 0;
 }

@@ -1,9 +1,13 @@
 /* The blocking-call pool: kernel threads that run calls which cannot be made
  * non-blocking while the calling coroutine parks.
  *
- * Today it runs glibc's own resolver when c-ares cannot stand in for it
- * (dns/). Threads start on first need, up to pool_max (COEXEC_POOL_THREADS),
- * and then stay, idle in a futex. Jobs wait in one FIFO queue. */
+ * Users: glibc's own resolver when c-ares cannot stand in for it (dns/);
+ * blocking connect and sendfile on a descriptor the program believes
+ * blocking (shim/net.c: the description's mode is never changed).
+ * Threads start on demand: whenever more jobs wait than threads are idle,
+ * up to pool_max (COEXEC_POOL_THREADS); beyond that, jobs queue in order.
+ * A call such as connect can wait for a long time, so a small fixed pool
+ * would deadlock. Idle threads stay. */
 #ifndef SCHED_POOL_H
 #define SCHED_POOL_H
 
@@ -14,6 +18,18 @@ extern int pool_max;
  * process, runs fn itself: blocking its kernel thread harms nobody. If no
  * pool thread can be started, fn runs on the caller too. */
 void pool_run(void (*fn)(void *), void *arg);
+
+/* The same in three steps, for a caller that may stop waiting (a signal,
+ * a cancellation). pool_submit queues fn(arg), or runs it inline and
+ * returns NULL where pool_run would (arg is then still the caller's). pool_wait parks until fn has run (0)
+ * or a signal or cancellation interrupts the wait (-EINTR; co_intr_sig()
+ * names it; waiting again is allowed). pool_release lets go: if fn has not
+ * finished, it goes on without the caller, and release(arg) runs after it
+ * on whichever side lets go last; arg must be the caller's to give away. */
+struct pool_job;
+struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void *));
+int pool_wait(struct pool_job *j);
+void pool_release(struct pool_job *j);
 
 /* In a forked child: the pool's threads are gone; forget them. */
 void pool_atfork_child(void);

@@ -298,3 +298,9 @@ void stack_cache_term(struct stack_cache *c)
 		unmap(&c->s[--c->n]);
 	}
 }
+
+void stack_atfork_child(void)
+{
+	/* Another thread may have held it at the fork. */
+	arena_lock = 0;
+}

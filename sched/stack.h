@@ -33,6 +33,9 @@ int stack_alloc(struct stack_cache *c, struct stack *s, size_t size);
 void stack_free(struct stack_cache *c, struct stack *s);
 void stack_cache_term(struct stack_cache *c);
 
+/* In a forked child: the arenas' lock is free (its holder is gone). */
+void stack_atfork_child(void);
+
 /* False when a stack without a guard page has overflowed its canary. */
 int stack_intact(const struct stack *s);
 

@@ -16,6 +16,7 @@
 
 #include "preload/log.h"
 #include "sched/netpoll.h"
+#include "sched/rtfd.h"
 #include "sched/sys.h"
 #include "sched/worker.h"
 
@@ -64,39 +65,30 @@ int64_t now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+#define CO_OF(l) container_of(l, struct co, qlink)
+
 static void runq_push(struct worker *w, struct co *co)
 {
-	co->next = NULL;
 	co->seq = ++w->seq;
-	if (w->run_tail)
-		w->run_tail->next = co;
-	else
-		w->run_head = co;
-	w->run_tail = co;
+	sq_push(&w->runq, &co->qlink);
 }
 
 static struct co *runq_pop(struct worker *w)
 {
-	struct co *co = w->run_head;
-	if (co) {
-		w->run_head = co->next;
-		if (!w->run_head)
-			w->run_tail = NULL;
-	}
-	return co;
+	struct sq_link *l = sq_pop(&w->runq);
+	return l ? CO_OF(l) : NULL;
 }
 
 /* The next coroutine to run: the run queue's head or the fresh queue's,
  * whichever was queued first. */
 static struct co *next_runnable(struct worker *w)
 {
-	struct co *r = w->run_head;
+	struct co *r = w->runq.head ? CO_OF(w->runq.head) : NULL;
 	if (__atomic_load_n(&w->nfresh, __ATOMIC_RELAXED)) {
 		spin_lock(&w->fresh_lock);
-		struct co *f = w->fresh_head;
+		struct co *f = w->fresh.head ? CO_OF(w->fresh.head) : NULL;
 		if (f && (!r || f->seq < r->seq)) {
-			if (!(w->fresh_head = f->next))
-				w->fresh_tail = NULL;
+			sq_pop(&w->fresh);
 			w->nfresh--;
 			spin_unlock(&w->fresh_lock);
 			return f;
@@ -108,15 +100,10 @@ static struct co *next_runnable(struct worker *w)
 
 static void fresh_push(struct worker *w, struct co *co)
 {
-	co->next = NULL;
 	co->fresh_at = now_ns();
 	spin_lock(&w->fresh_lock);
 	co->seq = ++w->seq;
-	if (w->fresh_tail)
-		w->fresh_tail->next = co;
-	else
-		w->fresh_head = co;
-	w->fresh_tail = co;
+	sq_push(&w->fresh, &co->qlink);
 	w->nfresh++;
 	spin_unlock(&w->fresh_lock);
 }
@@ -134,16 +121,15 @@ static int steal(struct worker *w, int64_t *wait)
 		if (!v || v == w || !__atomic_load_n(&v->nfresh, __ATOMIC_RELAXED))
 			continue;
 		spin_lock(&v->fresh_lock);
-		for (int take = (v->nfresh + 1) / 2; take > 0 && v->fresh_head; take--) {
-			struct co *co = v->fresh_head;
+		for (int take = (v->nfresh + 1) / 2; take > 0 && v->fresh.head; take--) {
+			struct co *co = CO_OF(v->fresh.head);
 			int64_t age = now - co->fresh_at;
 			if (age < STEAL_AGE_NS) {
 				if (*wait < 0 || STEAL_AGE_NS - age < *wait)
 					*wait = STEAL_AGE_NS - age;
 				break;
 			}
-			if (!(v->fresh_head = co->next))
-				v->fresh_tail = NULL;
+			sq_pop(&v->fresh);
 			v->nfresh--;
 			co->w = w;
 			__atomic_sub_fetch(&v->nlive, 1, __ATOMIC_RELAXED);
@@ -189,14 +175,13 @@ static int idle_balance(struct worker *w, int64_t *tmo)
 static void drain_remote(struct worker *w)
 {
 	spin_lock(&w->remote_lock);
-	struct co *co = w->remote_head;
-	w->remote_head = w->remote_tail = NULL;
+	struct sq_link *l = sq_take_all(&w->remote);
 	__atomic_store_n(&w->remote_pending, 0, __ATOMIC_SEQ_CST);
 	spin_unlock(&w->remote_lock);
-	while (co) {
-		struct co *next = co->next;
-		runq_push(w, co);
-		co = next;
+	while (l) {
+		struct sq_link *next = l->next;
+		runq_push(w, CO_OF(l));
+		l = next;
 	}
 }
 
@@ -219,12 +204,7 @@ static void make_runnable(struct co *co, struct kicks *k)
 		return;
 	}
 	spin_lock(&w->remote_lock);
-	co->next = NULL;
-	if (w->remote_tail)
-		w->remote_tail->next = co;
-	else
-		w->remote_head = co;
-	w->remote_tail = co;
+	sq_push(&w->remote, &co->qlink);
 	__atomic_store_n(&w->remote_pending, 1, __ATOMIC_SEQ_CST);
 	spin_unlock(&w->remote_lock);
 	if (!k) {
@@ -349,7 +329,7 @@ static void schedule(struct worker *w)
 			timer_run(w, now_ns());
 		/* Under a steady stream of runnable coroutines, still look at
 		 * descriptors now and then so I/O is not starved. */
-		if ((w->run_head || w->nfresh) && ++w->since_poll >= 64) {
+		if ((w->runq.head || w->nfresh) && ++w->since_poll >= 64) {
 			netpoll_wait(w, 0);
 			w->since_poll = 0;
 		}
@@ -363,7 +343,7 @@ static void schedule(struct worker *w)
 			return;
 		}
 		int64_t tmo = w->ntimers ? timer_run(w, now_ns()) : -1;
-		if (w->run_head || w->nfresh)
+		if (w->runq.head || w->nfresh)
 			continue;
 		if (nworkers_wanted > 1 && idle_balance(w, &tmo))
 			continue;
@@ -371,8 +351,12 @@ static void schedule(struct worker *w)
 		/* Announce the wait, then look once more at what other threads
 		 * may have queued: they kick only a worker that announced it,
 		 * so its eventfd must exist first. */
-		if (w->kickfd < 0 && netpoll_worker_init(w) < 0)
-			abort(); /* no way to sleep and be woken */
+		if (w->kickfd < 0 && netpoll_worker_init(w) < 0) {
+			/* Nobody can kick a worker without a poller (EMFILE):
+			 * look again every millisecond until one can be made. */
+			netpoll_wait(w, tmo < 0 || tmo > 1000000 ? 1000000 : tmo);
+			continue;
+		}
 		__atomic_store_n(&w->in_poll, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&w->remote_pending, __ATOMIC_SEQ_CST) &&
 		    !__atomic_load_n(&w->intr_list, __ATOMIC_SEQ_CST))
@@ -483,6 +467,11 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	      void *user_stack, size_t user_size, int detached)
 {
 	struct worker *self = worker_tls;
+	/* Make the poller while descriptors are likely to be left: parking
+	 * needs it. Without one (EMFILE) the worker still runs, looking for
+	 * work every millisecond (schedule), as a native creation would not
+	 * fail for want of a descriptor. */
+	netpoll_worker_init(self);
 	__atomic_store_n(&co_solo, 0, __ATOMIC_RELAXED);
 	struct co *co = calloc(1, sizeof *co);
 	if (!co)
@@ -518,10 +507,14 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	LOG(LOG_SCHED, "create co%u on w%d fn %p stack %lu%s", co->id, w->id, (void *)fn,
 	    (unsigned long)co->stack.size, user_stack ? " (user)" : "");
 	*out = co;
-	fresh_push(w, co);
-	if (nworkers_wanted > 1)
-		announce_fresh(w);
 	return 0;
+}
+
+void co_start(struct co *co)
+{
+	fresh_push(co->w, co);
+	if (nworkers_wanted > 1)
+		announce_fresh(co->w);
 }
 
 /* An ending coroutine cannot announce its end itself: once it has, a
@@ -624,6 +617,7 @@ void co_destroy(struct co *co)
 	co->key = 0;
 	if (co == co_main)
 		return;
+	free(co->affinity);
 	free(co);
 }
 
@@ -661,8 +655,18 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static void log_who(int *wid, unsigned *coid)
+{
+	struct worker *w = worker_tls;
+	if (w) {
+		*wid = w->id;
+		*coid = w->cur ? w->cur->id : 0;
+	}
+}
+
 struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *))
 {
+	coexec_log_who = log_who;
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
@@ -697,14 +701,14 @@ void worker_atfork_child(void)
 	 * others again as needed. */
 	workers[w->id] = w;
 	nworkers_started = 1;
-	w->run_head = w->run_tail = NULL;
-	w->fresh_head = w->fresh_tail = NULL;
+	w->runq = (struct sq){ 0 };
+	w->fresh = (struct sq){ 0 };
 	w->nfresh = 0;
 	w->fresh_lock = 0;
 	steal_watcher = -1;
 	w->ntimers = 0;
 	w->exiting = NULL;
-	w->remote_head = w->remote_tail = NULL;
+	w->remote = (struct sq){ 0 };
 	w->remote_pending = 0;
 	w->remote_lock = 0;
 	w->intr_list = NULL;
@@ -717,6 +721,6 @@ void worker_atfork_child(void)
 	w->native = (pthread_t)sys_thread_self();
 	if (w->main_co == self || self == co_main)
 		self->native = w->native;
+	w->wepfd = w->kickfd = -1; /* rtfd_atfork_child closed the parent's */
 	netpoll_atfork_child();
-	w->wepfd = w->kickfd = -1;
 }

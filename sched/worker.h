@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "sched/list.h"
 #include "sched/stack.h"
 #include "sched/switch.h"
 
@@ -60,7 +61,7 @@ struct co {
 	uint32_t id;
 	uintptr_t key;            /* own address ^ a constant: see co_lookup */
 	struct worker *w;
-	struct co *next;          /* run queue (or fresh queue) link */
+	struct sq_link qlink;     /* run, fresh or remote queue */
 	uint64_t seq;             /* when it was queued, in its worker's order */
 	int64_t fresh_at;         /* created at (ns), while in a fresh queue */
 	enum co_state state;
@@ -92,6 +93,12 @@ struct co {
 	void *tsd;                /* pthread key values (cls/tsd.c) */
 	void *robust_held;        /* robust mutexes it holds (shim/mutex.c) */
 	int saved_h_errno;
+
+	/* What the kernel keeps per thread and a coroutine keeps itself
+	 * (shim/thread_sched.c): scheduling policy, priority, CPU affinity. */
+	int sched_policy, sched_prio;
+	void *affinity;           /* cpu_set_t of affinity_size bytes, or NULL */
+	size_t affinity_size;
 };
 
 struct worker {
@@ -100,7 +107,7 @@ struct worker {
 	struct co *cur;
 	struct co *main_co;       /* the coroutine on the thread's own stack:
 				     main() on worker 0, an idle loop elsewhere */
-	struct co *run_head, *run_tail;
+	struct sq runq;
 	struct co *reaper;        /* where an ending coroutine goes (see co_exit) */
 	struct co *exiting;       /* the coroutine the reaper is to finish */
 	int kickfd, wepfd;        /* eventfd to wake it; its epoll */
@@ -117,11 +124,11 @@ struct worker {
 				     one order */
 	int fresh_lock;           /* spin lock: the fresh queue, which idle
 				     workers steal from */
-	struct co *fresh_head, *fresh_tail;   /* created here, not started */
+	struct sq fresh;          /* created here, not started */
 	int nfresh;
 	unsigned seen_gen;        /* creations seen at its last steal scan */
 	int remote_lock;          /* spin lock: wakes from other threads */
-	struct co *remote_head, *remote_tail;
+	struct sq remote;
 	int remote_pending;
 	struct co *intr_list;     /* pushed by signal handlers */
 	struct {
@@ -166,11 +173,23 @@ void worker_atfork_child(void);
 /* Monotonic clock in nanoseconds. */
 int64_t now_ns(void);
 
-/* Create a coroutine that runs fn(arg); it starts on the caller's worker.
- * stack_size 0 means the default. user_stack/user_size: a stack supplied by
- * the program. Returns 0 or -errno. */
+/* Create a coroutine that runs fn(arg) once co_start() has published it
+ * (the creator fills in what others may read first: the program's
+ * pthread_t, the name). stack_size 0 means the default. user_stack/
+ * user_size: a stack supplied by the program. Returns 0 or -errno. */
 int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size,
 	      void *user_stack, size_t user_size, int detached);
+/* Make it runnable; it starts on the creator's worker. From here on another
+ * worker may run it, and a detached one may end and be freed. */
+void co_start(struct co *co);
+
+/* Is anything besides the caller waiting to run on w (queued, new, or
+ * woken from another thread)? */
+static inline int co_others_runnable(struct worker *w)
+{
+	return !sq_empty(&w->runq) || __atomic_load_n(&w->nfresh, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&w->remote_pending, __ATOMIC_RELAXED);
+}
 
 /* End the running coroutine with retval. Never returns. */
 void co_exit(void *retval) __attribute__((noreturn));

@@ -44,6 +44,22 @@ void co_unwind_exit(struct co *self, void *value)
 	unwind_next(self);
 }
 
+void cancel_push(struct co *self, __pthread_unwind_buf_t *buf)
+{
+	buf->__pad[0] = self->cleanup;
+	self->cleanup = buf;
+}
+
+void cancel_pop(struct co *self, __pthread_unwind_buf_t *buf)
+{
+	self->cleanup = buf->__pad[0];
+}
+
+void cancel_continue(struct co *self)
+{
+	unwind_next(self);
+}
+
 void cancel_act(struct co *self)
 {
 	LOG(LOG_SCHED, "co%u cancelled", self->id);

@@ -13,6 +13,8 @@
 #include <limits.h>
 
 #include "sched/park.h"
+#include <setjmp.h>
+
 #include "shim/shim.h"
 #include "shim/sync.h"
 
@@ -184,6 +186,31 @@ static void cxx_once_restore(struct cxx_once *c)
 	}
 }
 
+/* A coroutine's cancellation unwinds through the pthread_cleanup_push
+ * chain (shim/cancel.c), not the C++ unwinder: an initialiser cancelled at
+ * a cancellation point must leave the state "not run" for the next caller,
+ * so pthread_once pushes a handler of its own around it. */
+static void run_init(int *st, void (*init)(void))
+{
+	if (!co_self()) {
+		init();
+		return;
+	}
+	__pthread_unwind_buf_t buf;
+	int *volatile keep = st;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+	if (__builtin_expect(__sigsetjmp((struct __jmp_buf_tag *)(void *)buf.__cancel_jmp_buf, 0), 0)) {
+#pragma GCC diagnostic pop
+		__atomic_store_n(keep, 0, __ATOMIC_RELEASE);
+		addr_wake(keep, INT_MAX);
+		cancel_continue(co_self());
+	}
+	cancel_push(co_self(), &buf);
+	init();
+	cancel_pop(co_self(), &buf);
+}
+
 EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 {
 	int *st = (int *)once;
@@ -201,7 +228,7 @@ EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 							  __ATOMIC_ACQUIRE)) {
 			struct once_run run __attribute__((cleanup(once_unwound))) = { st, 0 };
 			cxx_once_restore(&cxx);
-			init();
+			run_init(st, init);
 			run.done = 1;
 			__atomic_store_n(st, 2, __ATOMIC_RELEASE);
 			addr_wake(st, INT_MAX);

@@ -30,7 +30,7 @@ EXPORT int pipe(int fds[2])
 
 EXPORT int close(int fd)
 {
-	if (fd_is_runtime(fd)) {
+	if (rtfd_is(fd)) {
 		errno = EBADF;
 		return -1;
 	}
@@ -46,26 +46,78 @@ EXPORT int fclose(FILE *f)
 	return REAL_FN(fclose)(f);
 }
 
-/* close_range must step around the runtime's descriptors. */
+/* close_range over [lo, hi] minus the runtime's descriptors: the range is
+ * cut around each of ours (a handful), never walked number by number. */
+static int close_range_around(unsigned lo, unsigned hi, int flags)
+{
+	if (lo > hi)
+		return sysret(SYS(SYS_close_range, lo, hi, flags));
+	if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
+		return sysret(-EINVAL);
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		fd_forget_range(lo, hi);
+	unsigned from = lo;
+	for (;;) {
+		long ours = rtfd_next(from, hi);
+		unsigned to = ours < 0 ? hi : (unsigned)ours - 1;
+		if (ours != (long)from) {
+			long r = SYS(SYS_close_range, from, to, flags);
+			if (r < 0)
+				return sysret(r);
+			flags &= ~CLOSE_RANGE_UNSHARE; /* once is enough */
+		}
+		if (ours < 0 || (unsigned)ours == hi)
+			return 0;
+		from = ours + 1;
+	}
+}
+
 EXPORT int close_range(unsigned lo, unsigned hi, int flags)
 {
-	unsigned from = lo;
-	int r = 0;
-	for (unsigned fd = lo; fd <= hi && fd < 1u << 30; fd++) {
-		if (!fd_is_runtime(fd))
-			continue;
-		if (fd > from)
-			r = REAL_FN(close_range)(from, fd - 1, flags);
-		if (r < 0)
-			return r;
-		from = fd + 1;
-		if (fd == hi)
-			return 0;
-	}
-	if (!(flags & CLOSE_RANGE_CLOEXEC))
-		for (unsigned fd = from; fd <= hi && fd - from < 65536; fd++)
-			fd_forget(fd);
-	return REAL_FN(close_range)(from, hi, flags);
+	return close_range_around(lo, hi, flags);
+}
+
+/* glibc's closefrom calls its internal close_range, which we would not
+ * see. (glibc falls back to closing one by one where the kernel has no
+ * close_range, before Linux 5.9; coexec does not: see coexec.7.) */
+EXPORT void closefrom(int lo)
+{
+	close_range_around(lo < 0 ? 0 : lo, ~0u, 0);
+}
+
+/* freopen and pclose close descriptors inside glibc: forget
+ * the numbers first, or a later descriptor with the same number inherits a
+ * stale entry (and its registration, and its waiters' wakes). */
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *f)
+{
+	int fd = f ? fileno(f) : -1;
+	FILE *r = REAL_FN(freopen)(path, mode, f);
+	if (fd >= 0)
+		fd_forget(fd);
+	if (r && fileno(r) >= 0 && fileno(r) != fd)
+		fd_forget(fileno(r));
+	return r;
+}
+
+EXPORT FILE *freopen64(const char *path, const char *mode, FILE *f)
+{
+	return freopen(path, mode, f);
+}
+
+EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	FILE *f = REAL_FN(popen)(cmd, mode);
+	if (f)
+		fd_new(fileno(f), FD_PIPE, 0); /* created inside glibc: ours is fresh */
+	return f;
+}
+
+EXPORT int pclose(FILE *f)
+{
+	int fd = f ? fileno(f) : -1;
+	if (fd >= 0)
+		fd_forget(fd);
+	return REAL_FN(pclose)(f);
 }
 
 EXPORT int dup(int fd)
@@ -78,8 +130,7 @@ EXPORT int dup(int fd)
 
 static int dup_onto(int old, int new, int flags, int three)
 {
-	if (fd_is_runtime(new))
-		fd_evict_runtime(new);
+	rtfd_evict(new);
 	if (old != new)
 		fd_forget(new);
 	int r = three ? REAL_FN(dup3)(old, new, flags) : REAL_FN(dup2)(old, new);

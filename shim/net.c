@@ -1,12 +1,26 @@
-/* Socket creation, accept and connect. The table learns each socket's type
- * and blocking mode where it is born, so later calls need no system call to
- * decide. accept and connect have no MSG_DONTWAIT: the description is made
- * non-blocking across the call itself and restored at once, so nothing the
- * program (or a process sharing the socket) can observe changes while the
- * coroutine is parked. accept waits for readiness bounded by SO_RCVTIMEO,
- * connect for the end of the handshake bounded by SO_SNDTIMEO, like the
- * native calls. */
+/* Socket creation, accept, connect and sendfile. The table learns each
+ * socket's type and blocking mode where it is born, so later calls need no
+ * system call to decide.
+ *
+ * accept, connect and sendfile have no MSG_DONTWAIT, and the open file
+ * description's mode is never changed (another process may share it: a
+ * prefork server's siblings would see their blocking accept fail with
+ * EAGAIN). So:
+ *   - accept waits for readiness (bounded by SO_RCVTIMEO) on the worker;
+ *     once poll() says a connection is queued, the blocking call runs on
+ *     the pool and returns at once, unless another process sharing the
+ *     socket took that connection first: then a pool thread, not the
+ *     worker, waits for the next one.
+ *   - connect and sendfile make the blocking call on the pool while the
+ *     coroutine parks; the kernel then keeps SO_SNDTIMEO, partial counts
+ *     and errors itself. A signal that interrupts a connect returns EINTR
+ *     and the handshake goes on, as POSIX says of connect. */
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/pool.h"
 
 #include "shim/shim.h"
 #include "sched/sys.h"
@@ -50,44 +64,45 @@ static void born_accepted(int fd, struct fdent *l, int flags)
 	}
 }
 
-/* Call f with the description non-blocking for the duration of the call
- * only. Coroutines on several workers may do this on one descriptor at
- * once: the first sets the flag, the last one out restores what it found,
- * so none of them ever sees our flag as the program's. Returns f's result,
- * or the fcntl error (EBADF) without calling f. */
-static long nonblocking_call(int fd, struct fdent *e, long (*f)(int, void *), void *arg)
-{
-	spin_lock(&e->lock);
-	if (e->nb_holds++ == 0) {
-		long fl = sys_fcntl(fd, F_GETFL, 0);
-		if (fl < 0) {
-			e->nb_holds--;
-			spin_unlock(&e->lock);
-			return fl;
-		}
-		e->saved_fl = fl;
-		if (!(fl & O_NONBLOCK))
-			sys_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	}
-	spin_unlock(&e->lock);
-	long r = f(fd, arg);
-	spin_lock(&e->lock);
-	if (--e->nb_holds == 0 && !(e->saved_fl & O_NONBLOCK))
-		sys_fcntl(fd, F_SETFL, e->saved_fl);
-	spin_unlock(&e->lock);
-	return r;
-}
-
 struct accept_args {
 	struct sockaddr *addr;
 	socklen_t *alen;
 	int flags;
 };
 
-static long do_accept(int fd, void *p)
+struct accept_job {
+	int fd;
+	struct accept_args *a;
+	long ret;
+};
+
+static void accept_run(void *p)
 {
-	struct accept_args *a = p;
-	return SYS4(SYS_accept4, fd, a->addr, a->alen, a->flags);
+	struct accept_job *j = p;
+	j->ret = SYS4(SYS_accept4, j->fd, j->a->addr, j->a->alen, j->a->flags);
+}
+
+/* One attempt: the accepted descriptor, -EAGAIN when nothing is queued, or
+ * the kernel's error. poll() on the worker says whether a connection is
+ * queued (a bad descriptor shows as POLLNVAL: accept then gives the native
+ * error); the blocking accept itself runs on the pool, where losing the
+ * connection to another process that shares the socket only makes a pool
+ * thread wait for the next one. */
+static long accept_ready(int fd, struct accept_args *a)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec zero = { 0, 0 };
+	if (SYS6(SYS_ppoll, &p, 1, &zero, 0, 8, 0) == 0) {
+		/* Not a listening socket (UDP, not yet listen()ed, ...): the
+		 * call fails at once, with the error the program must see. */
+		int on = 1;
+		socklen_t len = sizeof on;
+		if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len, 0) < 0 || on)
+			return -EAGAIN;
+	}
+	struct accept_job j = { fd, a, 0 };
+	pool_run(accept_run, &j);
+	return j.ret;
 }
 
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
@@ -97,16 +112,18 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		cancel_point(self);
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
 
-	if (!e || e->kind != FD_SOCK || e->user_nb) {
+	/* Bad flags fail before the kernel looks for a connection. */
+	if (!e || e->kind != FD_SOCK || e->user_nb || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
 		int r = REAL_FN(accept4)(fd, addr, alen, flags);
 		if (r >= 0)
 			born_accepted(r, fd_get(fd), flags);
 		return r;
 	}
 	struct accept_args a = { addr, alen, flags };
-	int64_t deadline = -2;
+	sock_learn_timeouts(fd, e);
+	int64_t deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
 	for (;;) {
-		long r = nonblocking_call(fd, e, do_accept, &a);
+		long r = accept_ready(fd, &a);
 		if (r >= 0) {
 			born_accepted(r, e, flags);
 			LOG(LOG_NET, "fd %d: accepted fd %ld", fd, r);
@@ -114,10 +131,6 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 		}
 		if (r != -EAGAIN)
 			return sysret(r);
-		if (deadline == -2) {
-			sock_learn_timeouts(fd, e);
-			deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
-		}
 		if (!sock_wait(fd, e, EPOLLIN, PARK_ACCEPT, deadline, &r))
 			return sysret(r);
 	}
@@ -133,10 +146,58 @@ struct connect_args {
 	socklen_t alen;
 };
 
-static long do_connect(int fd, void *p)
+/* A blocking call the pool makes for a coroutine: arguments and result,
+ * owned by the pool job once the caller may walk away. */
+struct pooled {
+	long (*call)(struct pooled *);
+	int fd, in;
+	off_t *off, off_copy;
+	size_t count;
+	socklen_t alen;
+	long ret;
+	struct sockaddr_storage addr;
+};
+
+static void pooled_run(void *p)
 {
-	struct connect_args *a = p;
-	return SYS(SYS_connect, fd, a->addr, a->alen);
+	struct pooled *c = p;
+	c->ret = c->call(c);
+}
+
+/* Run c on the pool, parked; -EINTR when a signal interrupted the wait and
+ * the call goes on without us (connect only: may_leave). Takes c. */
+static long pooled(struct co *self, struct pooled *c, int may_leave)
+{
+	struct pool_job *j = pool_submit(pooled_run, c, free);
+	if (j) {
+		while (pool_wait(j) == -EINTR) {
+			if (co_intr_sig(self) == CO_SIG_CANCEL) {
+				if (!self->cancel_disabled) {
+					pool_release(j);
+					cancel_act(self);
+				}
+				continue;
+			}
+			/* SA_RESTART: a blocking connect resumes its wait */
+			if (!may_leave || sig_restarts(co_intr_sig(self)))
+				continue;
+			pool_release(j);
+			return -EINTR;
+		}
+	}
+	long r = c->ret;
+	if (r >= 0 && c->off)
+		*c->off = c->off_copy;
+	if (j)
+		pool_release(j);
+	else
+		free(c);
+	return r;
+}
+
+static long call_connect(struct pooled *c)
+{
+	return SYS(SYS_connect, c->fd, &c->addr, c->alen);
 }
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
@@ -146,47 +207,20 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 	if (self)
 		cancel_point(self);
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
+	struct pooled *c;
 
-	if (!e || e->kind != FD_SOCK || e->user_nb)
+	if (!e || e->kind != FD_SOCK || e->user_nb || alen > sizeof c->addr ||
+	    !(c = calloc(1, sizeof *c)))
 		return REAL_FN(connect)(fd, addr, alen);
-
-	sock_learn_timeouts(fd, e);
-	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
-	int waited = 0;
-	long r;
-	for (;;) {
-		/* The socket is non-blocking only across the call. Once the
-		 * handshake has ended, calling connect again is what lets the
-		 * kernel report the outcome and reset the socket's state exactly
-		 * as the blocking call would have (0, or the error). */
-		struct connect_args a = { addr, alen };
-		r = nonblocking_call(fd, e, do_connect, &a);
-		if (waited && r == -EISCONN)
-			return 0;
-		if (r == -EINPROGRESS || (waited && r == -EALREADY)) {
-			if (!waited)
-				LOG(LOG_NET, "fd %d: connect in progress, parking", fd);
-			waited = 1;
-			int w = fd_wait(fd, e, EPOLLOUT, deadline, PARK_CONNECT);
-			if (w == -ETIMEDOUT)
-				return sysret(-EINPROGRESS); /* what a timed-out blocking connect says */
-			if (w == -EINTR && intr_restart(self, 1))
-				continue;
-			if (w < 0)
-				return sysret(w);
-			continue;
-		}
-		/* A Unix socket whose listener's backlog is full says EAGAIN
-		 * where the blocking call would wait: try again shortly. */
-		if (r == -EAGAIN && addr && addr->sa_family == AF_UNIX) {
-			int64_t soon = now_ns() + 1000000;
-			if (deadline >= 0 && soon > deadline)
-				return sysret(-EAGAIN);
-			co_park(PARK_CONNECT, soon);
-			continue;
-		}
-		return sysret(r);
+	if (alen && copy_in(&c->addr, addr, alen) < 0) {
+		free(c);
+		return REAL_FN(connect)(fd, addr, alen); /* the native EFAULT */
 	}
+	c->call = call_connect;
+	c->fd = fd;
+	c->alen = alen;
+	LOG(LOG_NET, "fd %d: blocking connect on the pool", fd);
+	return sysret(pooled(self, c, 1));
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -217,47 +251,35 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	return r;
 }
 
-struct sendfile_args {
-	int in;
-	off_t *off;
-	size_t count;
-};
-
-static long do_sendfile(int fd, void *p)
+static long call_sendfile(struct pooled *c)
 {
-	struct sendfile_args *a = p;
-	return SYS4(SYS_sendfile, fd, a->in, a->off, a->count);
+	return SYS4(SYS_sendfile, c->fd, c->in, c->off ? &c->off_copy : NULL, c->count);
 }
 
 /* sendfile to a blocking socket sends everything (or up to the end of the
- * input) before it returns; no flag makes one call non-blocking, so the
- * description is non-blocking across each call, like accept. */
+ * input) before it returns: the pool makes that call. The offset is copied
+ * in and out, as the kernel would read and write it. */
 static ssize_t send_file(int out, int in, off_t *off, size_t count)
 {
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
 	struct fdent *e = self && !co_alone(self->w) ? fd_known(out) : NULL;
-	if (!e || e->kind != FD_SOCK || e->user_nb || count == 0)
+	struct pooled *c;
+	if (!e || e->kind != FD_SOCK || e->user_nb || count == 0 || !(c = calloc(1, sizeof *c)))
 		return REAL_FN(sendfile)(out, in, off, count);
-	sock_learn_timeouts(out, e);
-	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
-	struct sendfile_args a = { in, off, count };
-	size_t done = 0;
-	long r;
-	for (;;) {
-		r = nonblocking_call(out, e, do_sendfile, &a);
-		if (r > 0) {
-			done += r;
-			a.count -= r;
-			if (!a.count)
-				break;
-			continue;
-		}
-		if (r != -EAGAIN || !sock_wait(out, e, EPOLLOUT, PARK_WRITE, deadline, &r))
-			break;
+	if (off && copy_in(&c->off_copy, off, sizeof *off) < 0) {
+		free(c);
+		return REAL_FN(sendfile)(out, in, off, count); /* the native EFAULT */
 	}
-	return done ? (ssize_t)done : sysret(r);
+	c->call = call_sendfile;
+	c->fd = out;
+	c->in = in;
+	c->off = off;
+	c->count = count;
+	/* A signal does not interrupt it on the pool yet: the wait lasts
+	 * until the call returns (coexec.7, LIMITATIONS). */
+	return sysret(pooled(self, c, 0));
 }
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)

@@ -312,7 +312,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
+	if (!self || timeout == 0 || co_alone(self->w) || rtfd_is(epfd))
 		return REAL_FN(epoll_wait)(epfd, evs, max, timeout);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
 }
@@ -324,7 +324,7 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	if (!self || timeout == 0 || co_alone(self->w) || fd_is_runtime(epfd))
+	if (!self || timeout == 0 || co_alone(self->w) || rtfd_is(epfd))
 		return REAL_FN(epoll_pwait)(epfd, evs, max, timeout, mask);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, mask);
 }
@@ -337,7 +337,7 @@ EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct
 	struct timespec t;
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || fd_is_runtime(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	if (!self || co_alone(self->w) || rtfd_is(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && real_now(&t)))
 		return REAL_FN(epoll_pwait2)(epfd, evs, max, ts, mask);
 	return do_epoll(epfd, evs, max, ts ? ts_ns(&t) : -1, mask);

@@ -14,6 +14,7 @@
 #include "preload/log.h"
 #include "preload/real.h"
 #include "sched/netpoll.h"
+#include "sched/rtfd.h"
 #include "sched/worker.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -55,6 +56,10 @@ static inline struct co *co_of(pthread_t t)
 	return co_self() ? co_lookup(t) : NULL;
 }
 
+/* A new coroutine's scheduling policy and priority: the attribute's when
+ * it says PTHREAD_EXPLICIT_SCHED, else its creator's (shim/thread_sched.c). */
+void co_sched_inherit(struct co *co, struct co *creator, const pthread_attr_t *attr);
+
 /* Cancellation (shim/cancel.c). A blocking shim calls cancel_point() on entry;
  * after a park that returned -EINTR, intr_restart() acts on a cancellation
  * (it does not return then) and says whether the call restarts (SA_RESTART,
@@ -66,6 +71,13 @@ static inline void cancel_point(struct co *self)
 		cancel_act(self);
 }
 int intr_restart(struct co *self, int sa_restart_applies);
+
+/* The cleanup chain as pthread_cleanup_push/pop and __pthread_unwind_next
+ * use it, for handlers of our own (a buffer whose jump point was set with
+ * __sigsetjmp(buf->__cancel_jmp_buf, 0)). */
+void cancel_push(struct co *self, __pthread_unwind_buf_t *buf);
+void cancel_pop(struct co *self, __pthread_unwind_buf_t *buf);
+void cancel_continue(struct co *self) __attribute__((noreturn));
 
 /* pthread_exit: run the cleanup handlers, then end the coroutine. */
 void co_unwind_exit(struct co *self, void *value) __attribute__((noreturn));

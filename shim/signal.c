@@ -48,6 +48,13 @@ static void wrapper(int sig, siginfo_t *si, void *uc)
 		act.sa_handler(sig);
 }
 
+/* In a forked child: the notes name the parent's coroutines. */
+void sig_atfork_child(void)
+{
+	for (int i = 0; i < NSIG; i++)
+		kill_note[i] = NULL;
+}
+
 int sig_restarts(int sig)
 {
 	return sig > 0 && sig < NSIG && (user_act[sig].sa_flags & SA_RESTART);

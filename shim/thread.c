@@ -66,7 +66,11 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	if (self->native && !self->name[0])
 		REAL_FN(pthread_getname_np)(self->native, self->name, sizeof self->name);
 	memcpy(co->name, self->name, sizeof co->name);
+	co_sched_inherit(co, self, attr);
+	/* Published only now: once started it may run on another worker, and
+	 * a detached one may end and be freed before we return. */
 	*t = (pthread_t)co;
+	co_start(co);
 	return 0;
 }
 
@@ -90,21 +94,23 @@ static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int
 	if (c == self || self->joiner == c)
 		return EDEADLK;
 	int fate = __atomic_load_n(&c->fate, __ATOMIC_SEQ_CST);
-	if (fate == FATE_DETACHED || fate == FATE_CLAIMED || (c->joiner && c->joiner != self))
+	if (fate == FATE_DETACHED || fate == FATE_CLAIMED)
 		return EINVAL;
-	/* The joiner announces itself, then looks: the ending coroutine sets
-	 * exited, then looks for a joiner; one of the two sees the other. */
+	/* One joiner at a time, as glibc: a second one gets EINVAL. The joiner
+	 * claims the slot, then looks: the ending coroutine sets exited, then
+	 * looks for a joiner; one of the two sees the other. */
+	struct co *none = NULL;
+	if (!__atomic_compare_exchange_n(&c->joiner, &none, self, 0, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		return EINVAL;
 	while (!__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
-		__atomic_store_n(&c->joiner, self, __ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST))
-			break;
 		int r = co_park(PARK_JOIN, deadline);
 		if (r == -ETIMEDOUT && !__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
-			c->joiner = NULL;
+			__atomic_store_n(&c->joiner, NULL, __ATOMIC_SEQ_CST);
 			return ETIMEDOUT;
 		}
 	}
-	c->joiner = NULL;
+	__atomic_store_n(&c->joiner, NULL, __ATOMIC_SEQ_CST);
 	if (!co_claim(c))
 		return EINVAL; /* detached or joined meanwhile */
 	if (ret)
@@ -238,7 +244,7 @@ EXPORT int pthread_kill(pthread_t t, int sig)
 EXPORT int sched_yield(void)
 {
 	struct co *self = co_self();
-	if (!self || !self->w->run_head)
+	if (!self || !co_others_runnable(self->w))
 		return REAL_FN(sched_yield)();
 	co_yield();
 	return 0;

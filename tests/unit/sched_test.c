@@ -71,13 +71,18 @@ int main(void)
 
 	struct co *cs[4];
 	CHECK(co_create(&cs[0], yielder, (void *)'a', 65536, NULL, 0, 0) == 0);
+	co_start(cs[0]);
 	CHECK(co_create(&cs[1], yielder, (void *)'b', 65536, NULL, 0, 0) == 0);
+	co_start(cs[1]);
 	CHECK(co_create(&cs[2], yielder, (void *)'c', 65536, NULL, 0, 0) == 0);
+	co_start(cs[2]);
 	join_all(cs, 3);
 	CHECK(strcmp(order, "abcabcabc") == 0);
 
 	CHECK(co_create(&cs[0], errno_keeper, (void *)11, 65536, NULL, 0, 0) == 0);
+	co_start(cs[0]);
 	CHECK(co_create(&cs[1], errno_keeper, (void *)22, 65536, NULL, 0, 0) == 0);
+	co_start(cs[1]);
 	errno = 33;
 	join_all(cs, 2);
 	CHECK(errno == 33);
@@ -88,7 +93,9 @@ int main(void)
 
 	CHECK(pipe2(pfd, O_NONBLOCK) == 0);
 	CHECK(co_create(&cs[0], reader, NULL, 65536, NULL, 0, 0) == 0);
+	co_start(cs[0]);
 	CHECK(co_create(&cs[1], writer, NULL, 65536, NULL, 0, 0) == 0);
+	co_start(cs[1]);
 	join_all(cs, 2);
 	CHECK(got == 'x');
 	CHECK(w->stats.parks[PARK_READ] >= 1);

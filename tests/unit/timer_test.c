@@ -33,11 +33,9 @@ int main(void)
 	int64_t last = 0;
 	for (int64_t t = 0; t <= 200000; t += 997) {
 		timer_run(w, t);
-		struct co *c;
-		while ((c = w->run_head)) {
-			w->run_head = c->next;
-			if (!w->run_head)
-				w->run_tail = NULL;
+		struct sq_link *l;
+		while ((l = sq_pop(&w->runq))) {
+			struct co *c = container_of(l, struct co, qlink);
 			CHECK(c->timed_out);
 			CHECK(c->deadline <= t);
 			CHECK(c->deadline >= last - 997);
