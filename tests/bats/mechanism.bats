@@ -10,6 +10,9 @@
 #     blocking sockets park ("Interposition rules": another process sharing
 #     the description would see the flag, and a window opens where the
 #     program's own view is wrong).
+#  2. epoll registration: a descriptor is registered once, edge-triggered;
+#     200 reads (or polls) that each park cost O(1) epoll_ctl, not one or
+#     two per wait ("Performance principles", and what libco got wrong).
 #
 # Test programs: build/progs/mech (tests/progs/mech.c).  Every run is bounded
 # by timeout; background processes are killed in teardown.
@@ -94,4 +97,45 @@ mech_strace() {
         grep -E 'F_SETFL|FIONBIO|(accept4?|connect|sendfile(64)?)\(' "$d/trace" | head -16
         false
     fi
+}
+
+# mech_epoll_ctl_per_wait CASE REASON: run `mech CASE 200` under coexec and
+# strace; each of the 200 waits must have parked, and epoll_ctl must have
+# been called at most 5 times in all.
+mech_epoll_ctl_per_wait() {
+    local d=$BATS_TEST_TMPDIR n=200 max=5
+    COEXEC_STATS=1 mech_strace "$d/out" "$d/err" "$d/trace" epoll_ctl \
+        "$COEXEC" "$(prog mech)" "$1" "$n"
+    if [ "$RC" != 0 ] || [ "$(cat "$d/out")" != "ok $1: $n bytes" ]; then
+        echo "coexec mech $1 $n under strace exited $(describe_rc "$RC")"
+        cat "$d/out"
+        head -20 "$d/err"
+        return 1
+    fi
+    local parks
+    parks=$(mech_parks "$d/err" "$2")
+    grep stats "$d/err"
+    if [ "$parks" -lt $((n / 2)) ]; then
+        echo "only $parks of $n ${1%s}s parked: the workload does not exercise the wait"
+        return 1
+    fi
+    # entry lines (a call split by another thread's line counts once)
+    local calls
+    calls=$(grep -cE '^[0-9]+ +epoll_ctl\(' "$d/trace" || true)
+    echo "$calls epoll_ctl calls for $parks parked ${1%s}s"
+    if [ "$calls" -gt "$max" ]; then
+        echo "more than $max epoll_ctl calls: the runtime registers per wait; first of them:"
+        grep -E 'epoll_ctl\(' "$d/trace" | head -12
+        return 1
+    fi
+}
+
+@test "mechanism: 200 parked reads on a pipe cost O(1) epoll_ctl" {
+    need_strace
+    mech_epoll_ctl_per_wait reads read
+}
+
+@test "mechanism: 200 parked polls on a pipe cost O(1) epoll_ctl" {
+    need_strace
+    mech_epoll_ctl_per_wait polls poll
 }

@@ -9,6 +9,10 @@
  *                      peer; sendfile() of a file through a socket whose
  *                      peer reads slowly (small buffers, 2 ms per read).
  *                      The program makes no descriptor non-blocking.
+ *   mech reads N       N read()s of one byte from a pipe; a writer thread
+ *                      sleeps 1 ms before each byte, so each read waits.
+ *   mech polls N       the same with poll(POLLIN, -1) on the pipe before
+ *                      each read, so each poll waits.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -193,12 +197,52 @@ static int c_blocking(void)
 	return 0;
 }
 
+/* ---- reads, polls -------------------------------------------------------- */
+
+static int pfd[2];
+static long nbytes;
+
+static void *slow_writer(void *arg)
+{
+	for (long i = 0; i < nbytes; i++) {
+		msleep(1);
+		if (write(pfd[1], "x", 1) != 1)
+			die("write pipe");
+	}
+	return NULL;
+}
+
+static int c_pipe(int use_poll)
+{
+	if (pipe(pfd) < 0)
+		die("pipe");
+	pthread_t w = spawn(slow_writer, NULL, 0);
+	for (long i = 0; i < nbytes; i++) {
+		if (use_poll) {
+			struct pollfd p = { pfd[0], POLLIN, 0 };
+			if (poll(&p, 1, -1) != 1 || !(p.revents & POLLIN))
+				die("poll");
+		}
+		char c;
+		if (read(pfd[0], &c, 1) != 1 || c != 'x')
+			die("read pipe");
+	}
+	join(w);
+	printf("ok %s: %ld bytes\n", use_poll ? "polls" : "reads", nbytes);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *c = argc > 1 ? argv[1] : "";
+	long n = argc > 2 ? atol(argv[2]) : 0;
 	if (!strcmp(c, "blocking"))
 		return c_blocking();
-	fprintf(stderr, "usage: mech blocking\n");
+	if ((!strcmp(c, "reads") || !strcmp(c, "polls")) && n > 0) {
+		nbytes = n;
+		return c_pipe(c[0] == 'p');
+	}
+	fprintf(stderr, "usage: mech blocking | reads N | polls N\n");
 	return 2;
 }
