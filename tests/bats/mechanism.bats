@@ -13,6 +13,8 @@
 #  2. epoll registration: a descriptor is registered once, edge-triggered;
 #     200 reads (or polls) that each park cost O(1) epoll_ctl, not one or
 #     two per wait ("Performance principles", and what libco got wrong).
+#  3. Idle means asleep: 10,000 parked threads make no system call and use
+#     no CPU for 5 s ("Execution model").
 #
 # Test programs: build/progs/mech (tests/progs/mech.c).  Every run is bounded
 # by timeout; background processes are killed in teardown.
@@ -138,4 +140,69 @@ mech_epoll_ctl_per_wait() {
 @test "mechanism: 200 parked polls on a pipe cost O(1) epoll_ctl" {
     need_strace
     mech_epoll_ctl_per_wait polls poll
+}
+
+# mech_cpu_ticks PID: utime + stime of the whole process, in clock ticks.
+mech_cpu_ticks() {
+    # the command name, field 2, is in parentheses and may hold spaces
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+@test "mechanism: 10000 parked threads make no system call and use no CPU for 5 s" {
+    need_strace
+    local d=$BATS_TEST_TMPDIR n=10000 window=5
+    start_bg idle "$COEXEC" "$(prog mech)" idle "$n"
+    local pid=$BG_PID
+    wait_for_line idle "$pid" "^ready $n\$" 30
+    [ "$(cat "/proc/$pid/comm")" = mech ]
+    # Parked as coroutines: natively, blocked kernel threads are silent too.
+    assert_tasks_at_most "$pid" "$TASK_BOUND" "coexec mech idle $n"
+
+    local t0 t1
+    t0=$(mech_cpu_ticks "$pid")
+    # SIGINT makes strace detach cleanly at the end of the window.
+    timeout -s INT -k 5 "$window" strace -f -p "$pid" -o "$d/trace" \
+        2>"$d/strace.err" || true
+    t1=$(mech_cpu_ticks "$pid")
+    kill -0 "$pid" || { echo "mech idle died during the window"; show_bg idle; false; }
+    if ! grep -q 'attached' "$d/strace.err"; then
+        echo "strace did not attach:"
+        cat "$d/strace.err"
+        false
+    fi
+
+    # The rule: every line of the trace that reports a result (" = ") is a
+    # call that completed within the window and counts, and so does a
+    # signal (---).  Not counted: entries of calls still in progress when
+    # strace attached or detached ("<unfinished ...>", "<detached ...>":
+    # the parked workers' epoll_pwait is one of these), and, once per task,
+    # a first completed call that failed with EINTR or ERESTART*: the
+    # attach interrupting the wait the task was parked in.  A wait the
+    # kernel resumed after the attach (restart_syscall) that then returned
+    # is a wake-up in the window and counts.
+    awk '
+        / <(unfinished|detached) \.\.\.>$/ { next }
+        $2 ~ /^---/ { print; next }
+        $2 ~ /^\+\+\+/ { next }
+        / = / {
+            if (!seen[$1]++ && / = (-1 EINTR|\? ERESTART)/) next
+            print
+        }
+    ' "$d/trace" >"$d/calls"
+    local calls
+    calls=$(wc -l <"$d/calls")
+    local hz
+    hz=$(getconf CLK_TCK)
+    echo "idle window ${window}s: $calls system calls, $((t1 - t0)) ticks of CPU (1 tick = 1/$hz s)"
+    echo "strace: $(head -3 "$d/strace.err" | tr '\n' ' ')"
+    if [ "$calls" -gt 0 ]; then
+        echo "the idle process made system calls; first of them:"
+        head -20 "$d/calls"
+        false
+    fi
+    # ~0: tick sampling may charge a tick or two to the ptrace stops
+    if [ $((t1 - t0)) -gt 2 ]; then
+        echo "the idle process used $((t1 - t0)) ticks of CPU in ${window}s (allowed: 2)"
+        false
+    fi
 }

@@ -13,6 +13,11 @@
  *                      sleeps 1 ms before each byte, so each read waits.
  *   mech polls N       the same with poll(POLLIN, -1) on the pipe before
  *                      each read, so each poll waits.
+ *   mech idle N        N threads that wait forever: half in read() on a
+ *                      pipe nobody writes, half in pthread_cond_wait on a
+ *                      condition never signalled.  Prints "ready" once all
+ *                      have started and had time to block, then main
+ *                      waits too (pthread_join); the test kills it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -232,6 +237,56 @@ static int c_pipe(int use_poll)
 	return 0;
 }
 
+/* ---- idle ------------------------------------------------------------------ */
+
+static int idle_pipe[2];
+static atomic_long started;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int never;
+
+static void *idle_reader(void *arg)
+{
+	char c;
+	atomic_fetch_add(&started, 1);
+	if (read(idle_pipe[0], &c, 1) < 0)
+		die("idle read");
+	return "idle reader returned";
+}
+
+static void *idle_waiter(void *arg)
+{
+	pthread_mutex_lock(&mu);
+	atomic_fetch_add(&started, 1);
+	while (!never)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	return "idle waiter returned";
+}
+
+static int c_idle(long n)
+{
+	if (pipe(idle_pipe) < 0)
+		die("pipe");
+	pthread_t first = 0;
+	for (long i = 0; i < n; i++) {
+		pthread_t t = spawn(i % 2 ? idle_waiter : idle_reader, NULL, 64 * 1024);
+		if (i == 0)
+			first = t;
+		else
+			pthread_detach(t);
+	}
+	while (atomic_load(&started) < n)
+		msleep(10);
+	/* Every thread has reached its wait; give the last ones time to
+	 * block in it. */
+	msleep(300);
+	printf("ready %ld\n", n);
+	fflush(stdout);
+	join(first); /* forever */
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -243,6 +298,8 @@ int main(int argc, char **argv)
 		nbytes = n;
 		return c_pipe(c[0] == 'p');
 	}
-	fprintf(stderr, "usage: mech blocking | reads N | polls N\n");
+	if (!strcmp(c, "idle") && n > 0)
+		return c_idle(n);
+	fprintf(stderr, "usage: mech blocking | reads N | polls N | idle N\n");
 	return 2;
 }
