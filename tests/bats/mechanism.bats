@@ -15,6 +15,11 @@
 #     two per wait ("Performance principles", and what libco got wrong).
 #  3. Idle means asleep: 10,000 parked threads make no system call and use
 #     no CPU for 5 s ("Execution model").
+#  4. Exports: libcoexec.so exports exactly the names preload/exports.map
+#     lists, and every function marked for export is in the map (a name in
+#     the map that nothing defines is silently dropped by the linker; an
+#     EXPORT function missing from the map is silently hidden, so the
+#     program's calls to it never reach us).
 #
 # Test programs: build/progs/mech (tests/progs/mech.c).  Every run is bounded
 # by timeout; background processes are killed in teardown.
@@ -205,4 +210,67 @@ mech_cpu_ticks() {
         echo "the idle process used $((t1 - t0)) ticks of CPU in ${window}s (allowed: 2)"
         false
     fi
+}
+
+# mech_map_names MAP: the names of every global: list of a version script,
+# one a line (comments removed; every version node; local: lists skipped).
+mech_map_names() {
+    tr '\n' ' ' <"$1" |
+        sed -E 's#/\*([^*]|\*+[^*/])*\*+/# #g' |
+        sed -E 's/([{};])/ \1 /g; s/(global|local)[[:space:]]*:/ \1: /g' |
+        tr -s ' \t' '\n' |
+        awk '
+            $0 == "global:" { g = 1; next }
+            $0 == "local:" || $0 == "}" { g = 0; next }
+            $0 == "{" || $0 == ";" || $0 == "" { next }
+            g { print }
+        ' | sort -u
+}
+
+@test "mechanism: libcoexec.so exports exactly the names of preload/exports.map" {
+    local d=$BATS_TEST_TMPDIR lib=$ROOT/build/libcoexec.so map=$ROOT/preload/exports.map
+    [ -f "$lib" ] || { echo "no $lib: run make"; false; }
+    mech_map_names "$map" >"$d/map"
+    [ -s "$d/map" ] || { echo "no names parsed from $map"; false; }
+    if grep -E '[*?[]' "$d/map"; then
+        echo "wildcards in a global: list: this test compares names and cannot check them"
+        false
+    fi
+    # Version nodes (pthread_cond_wait@@GLIBC_2.3.2) are compared by name;
+    # a version definition itself is an absolute (A) symbol, not a name.
+    nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
+        sort -u >"$d/dyn"
+    local bad=0
+    if ! cmp -s "$d/map" "$d/dyn"; then
+        echo "dynamic symbols defined by libcoexec.so and names in exports.map differ:"
+        comm -23 "$d/map" "$d/dyn" | sed 's/^/  in the map, not defined by the library: /'
+        comm -13 "$d/map" "$d/dyn" | sed 's/^/  defined by the library, not in the map: /'
+        bad=1
+    fi
+
+    # What the sources mark for export (visibility default under
+    # -fvisibility=hidden) in the objects the library is linked from.
+    local objs
+    objs=$(make -s -C "$ROOT" --no-print-directory \
+        --eval '__mech_lib_obj: ; @echo $(LIB_OBJ)' __mech_lib_obj)
+    [ -n "$objs" ] || { echo "could not get LIB_OBJ from the Makefile"; false; }
+    local o
+    for o in $objs; do
+        [ -f "$ROOT/$o" ] || { echo "missing object $o: run make"; false; }
+    done
+    for o in $objs; do
+        readelf -sW "$ROOT/$o" | awk '
+            $1 ~ /^[0-9]+:$/ && ($5 == "GLOBAL" || $5 == "WEAK" || $5 == "UNIQUE") &&
+            ($6 == "DEFAULT" || $6 == "PROTECTED") && $7 != "UND" && $8 != "" {
+                sub(/@.*/, "", $8); print $8
+            }'
+    done | sort -u >"$d/obj"
+    if ! cmp -s "$d/map" "$d/obj"; then
+        echo "functions the sources export (default visibility) and names in exports.map differ:"
+        comm -23 "$d/map" "$d/obj" | sed 's/^/  in the map, exported by no object: /'
+        comm -13 "$d/map" "$d/obj" | sed 's/^/  exported by an object, not in the map (hidden by local: *): /'
+        bad=1
+    fi
+    echo "$(wc -l <"$d/map") names in the map, $(wc -l <"$d/dyn") defined dynamic symbols, $(wc -l <"$d/obj") exported by the objects"
+    [ "$bad" = 0 ]
 }
