@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "dns/dns.h"
+#include "dns/file.h"
 #include "preload/config.h"
 #include "preload/log.h"
 #include "sched/pool.h"
@@ -67,12 +68,9 @@ static void hconf_prime(void)
 		return;
 	const char *path = getenv("RESOLV_HOST_CONF"), *env = getenv("RESOLV_MULTI");
 	int multi = 0;
-	char buf[4096];
-	long fd = SYS(SYS_openat, AT_FDCWD, path ? path : "/etc/host.conf", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		long n = sys_read(fd, buf, sizeof buf - 1);
-		sys_close(fd);
-		buf[n > 0 ? n : 0] = 0;
+	size_t len;
+	char *buf = dns_file_read(path ? path : "/etc/host.conf", 4095, &len, NULL);
+	if (buf) {
 		for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 			while (*l == ' ' || *l == '\t')
 				l++;
@@ -83,6 +81,7 @@ static void hconf_prime(void)
 				v++;
 			multi = !strncasecmp(v, "on", 2);
 		}
+		free(buf);
 	}
 	if (env)
 		multi = !strcasecmp(env, "on") ? 1 : !strcasecmp(env, "off") ? 0 : multi;
@@ -136,16 +135,11 @@ static void refresh(void)
 	spin_unlock(&nss.lock);
 	if (fresh)
 		return;
-	char buf[8192], sources[8];
+	char sources[8];
 	int native = 1;
-	long fd = r == 0 ? SYS(SYS_openat, AT_FDCWD, "/etc/nsswitch.conf", O_RDONLY | O_CLOEXEC) : -1;
-	if (fd >= 0) {
-		size_t got = 0;
-		long k;
-		while (got < sizeof buf - 1 && (k = sys_read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-			got += k;
-		sys_close(fd);
-		buf[got] = 0;
+	size_t len;
+	char *buf = r == 0 ? dns_file_read("/etc/nsswitch.conf", 8191, &len, NULL) : NULL;
+	if (buf) {
 		for (char *line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
 			while (*line == ' ' || *line == '\t')
 				line++;
@@ -159,6 +153,7 @@ static void refresh(void)
 			native = parse_hosts_line(p + 1, sources, sizeof sources) < 0;
 			break;
 		}
+		free(buf);
 	}
 	/* No file, or no hosts line: glibc's default is "dns [!UNAVAIL=return]
 	 * files", which has an action: leave it to glibc. */

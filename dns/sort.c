@@ -103,6 +103,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "dns/file.h"
 #include "sched/sys.h"
 
 #define GAI_CONF "/etc/gai.conf"
@@ -524,46 +525,18 @@ static struct gaiconf *conf_load(int *found, int *reload, int *reload_yes,
 	*found = 0;
 	*reload = -1;
 	*reload_yes = 0;
-	long fd = SYS4(SYS_openat, AT_FDCWD, GAI_CONF, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
+	size_t len;
+	struct timespec mt;
+	char *buf = dns_file_read(GAI_CONF, DNS_FILE_ANY, &len, &mt);
+	if (!buf)         /* no file, or no memory: both mean the built-in */
 		return &conf_builtin;
-	struct stat st;
-	if (SYS(SYS_fstat, fd, &st, 0) < 0) {
-		sys_close((int)fd);
-		return &conf_builtin;
-	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	for (;;) {
-		if (!buf)
-			break;
-		if (len == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		long r = sys_read((int)fd, buf + len, cap - len);
-		if (r == -EINTR)
-			continue;
-		if (r <= 0)
-			break;      /* an error ends the file, as it ends getline */
-		len += (size_t)r;
-	}
-	sys_close((int)fd);
-	if (!buf)
-		return NULL;
 	struct gaiconf *cf = conf_parse(buf, len, reload, reload_yes);
 	free(buf);
 	if (!cf)
 		return NULL;
 	*found = 1;
-	*msec = st.st_mtim.tv_sec;
-	*mnsec = st.st_mtim.tv_nsec;
+	*msec = mt.tv_sec;
+	*mnsec = mt.tv_nsec;
 	return cf;
 }
 

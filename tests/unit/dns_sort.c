@@ -22,6 +22,7 @@
  * between no service and service "80").
  * Without namespaces (not root, no user namespaces) part 2 is skipped with
  * a message. DNS_SORT_SEED=N changes the random cases. */
+#include "dns/file.c"
 #include "dns/sort.c"
 
 #include <errno.h>
