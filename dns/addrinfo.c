@@ -5,7 +5,7 @@
  * host, and reports bad flags, families, socket types and services exactly
  * as natively (glibc checks those before it looks a name up). Only when it
  * says EAI_NONAME is the host a name: we find its addresses over the NSS
- * sources (nss.c), order them as glibc does (sort.c), and let glibc build
+ * sources (lookup.c), order them as glibc does (sort.c), and let glibc build
  * the entries for each address, again numerically. The list is therefore
  * glibc's own layout, freed by glibc's freeaddrinfo, and the canonical name
  * is a separate malloc'd string as glibc's is. */

@@ -81,7 +81,7 @@ static int library_ready;
 
 int dns_chan_open(struct dns_chan *c)
 {
-	/* /etc/hosts is read through glibc's own backend (nss.c): c-ares
+	/* /etc/hosts is read through glibc's own backend (lookup.c): c-ares
 	 * only ever asks the DNS. */
 	struct ares_options o = { .lookups = (char *)"b" };
 	return dns_chan_open_options(c, &o, ARES_OPT_LOOKUPS);

@@ -12,10 +12,12 @@
 #ifndef DNS_DNS_H
 #define DNS_DNS_H
 
+#include <arpa/nameser.h>
 #include <ares.h>
 #include <netdb.h>
 #include <nss.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dns/sort.h"
 
@@ -56,7 +58,7 @@ void dns_answer_free(struct dns_answer *a);
 /* A c-ares status as the NSS status and h_errno glibc's dns backend gives. */
 enum nss_status dns_status_nss(int ares_status, int *herr);
 
-/* ---- sources and the NSS-like loops (nss.c) ---- */
+/* ---- nsswitch.conf's hosts sources, glibc's files backend (sources.c) ---- */
 
 /* Use the real glibc function (on the pool) instead of ours? True when
  * COEXEC_DNS=native, when nsswitch.conf's hosts line names anything but
@@ -66,6 +68,54 @@ int dns_native(void);
 
 /* The hosts sources in order, as a string of 'f' (files) and 'd' (dns). */
 const char *dns_sources(void);
+
+/* Run fn(arg) where a blocking glibc call is harmless: the pool. */
+void dns_offload(void (*fn)(void *), void *arg);
+
+/* glibc's "files" backend, found by the first dns_native(): all three are
+ * set whenever dns_native() has said 0. */
+typedef enum nss_status (*dns_byname4_fn)(const char *, struct gaih_addrtuple **, char *, size_t,
+					  int *, int *, int32_t *);
+typedef enum nss_status (*dns_byname3_fn)(const char *, int, struct hostent *, char *, size_t,
+					  int *, int *, int32_t *, char **);
+typedef enum nss_status (*dns_byaddr_fn)(const void *, socklen_t, int, struct hostent *, char *,
+					 size_t, int *, int *);
+struct dns_files {
+	dns_byname4_fn byname4;
+	dns_byname3_fn byname3;
+	dns_byaddr_fn byaddr;
+};
+extern struct dns_files dns_files;
+
+/* ---- answers and their layout (answer.c) ---- */
+
+/* Lay src out in buf as an NSS backend does; 0 or ERANGE. */
+int dns_he_copy(struct hostent *dst, char *buf, size_t len, const struct hostent *src);
+
+/* An A or AAAA answer as glibc's dns backend reads it: follow the CNAME
+ * chain from the question's name; the owners of the CNAMEs followed are the
+ * aliases, the owner of the addresses is h_name. The result points into
+ * the dns_flat_he. Returns an ARES_* status (ARES_ENODATA: no address). */
+#define MAX_ALIASES 48
+#define MAX_ADDRS 48
+struct dns_flat_he {
+	struct hostent he;
+	char *aliases[MAX_ALIASES + 1];
+	char *addrs[MAX_ADDRS + 1];
+	unsigned char addr[MAX_ADDRS][16];
+	char names[MAX_ALIASES + 1][NS_MAXDNAME];
+};
+int dns_parse_host_answer(const struct dns_answer *a, int af, struct dns_flat_he *f);
+
+/* The "in-addr.arpa" or "ip6.arpa" name of an address; 0, or -1 when out
+ * (len bytes) is too small for an IPv6 name. */
+int dns_reverse_name(const unsigned char *a, int af, char *out, size_t len);
+
+/* The name of the first PTR record of the name asked (after CNAMEs, for
+ * classless delegation) into out; an ARES_* status. */
+int dns_parse_ptr_answer(const struct dns_answer *a, char *out, size_t outlen);
+
+/* ---- lookups over the sources, as glibc's NSS loop runs them (lookup.c) ---- */
 
 /* gethostbyname2_r over the sources: result in he/buf as glibc's would be.
  * canonp (may be NULL) receives the canonical name (in buf). */
@@ -86,8 +136,5 @@ struct dns_hosts {
  * AI_CANONNAME). */
 int dns_hosts_lookup(const char *name, int family, int flags, struct dns_hosts *h);
 void dns_hosts_free(struct dns_hosts *h);
-
-/* Run fn(arg) where a blocking glibc call is harmless: the pool. */
-void dns_offload(void (*fn)(void *), void *arg);
 
 #endif

@@ -4,7 +4,7 @@
  * everything else: it validates the arguments, formats numeric hosts (with
  * IPv6 scope ids) and finds services in /etc/services, so we call it with
  * NI_NUMERICHOST for those parts and do the reverse lookup ourselves over
- * the NSS sources (nss.c), in glibc's order: checks, host, service. */
+ * the NSS sources (lookup.c), in glibc's order: checks, host, service. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
