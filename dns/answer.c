@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dns/dns.h"
+#include "dns/internal.h"
 
 int dns_he_copy(struct hostent *dst, char *buf, size_t len, const struct hostent *src)
 {

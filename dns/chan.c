@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "dns/dns.h"
+#include "dns/internal.h"
 #include "preload/log.h"
 #include "sched/netpoll.h"
 #include "sched/sys.h"

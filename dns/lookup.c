@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/dns.h"
+#include "dns/internal.h"
 
 /* The "dns" source's gethostbyname3_r. */
 static enum nss_status dns_source_byname(const char *name, int af, struct hostent *he, char *buf,

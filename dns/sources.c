@@ -7,21 +7,21 @@
  * changes, as glibc rereads it. "files" is glibc's own backend
  * (_nss_files_gethostbyname4_r and friends, exported by libc for its NSS
  * modules), so /etc/hosts is parsed exactly as natively. */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "dns/dns.h"
+#include "dns/internal.h"
 #include "dns/file.h"
-#include "preload/config.h"
 #include "preload/log.h"
 #include "sched/pool.h"
 #include "sched/sys.h"
 
 struct dns_files dns_files;
+
+static int config_native;       /* COEXEC_DNS=native */
 
 static struct {
 	int lock;
@@ -50,7 +50,7 @@ struct hconf_abi {
 
 static void hconf_prime(void)
 {
-	struct hconf_abi *hc = dlsym(RTLD_NEXT, "_res_hconf");
+	struct hconf_abi *hc = dns_libc.sym("_res_hconf");
 	if (!hc || hc->initialized)
 		return;
 	const char *path = getenv("RESOLV_HOST_CONF"), *env = getenv("RESOLV_MULTI");
@@ -79,9 +79,9 @@ static void hconf_prime(void)
 static void load_backends(void)
 {
 	hconf_prime();
-	dns_files.byname4 = (dns_byname4_fn)dlsym(RTLD_NEXT, "_nss_files_gethostbyname4_r");
-	dns_files.byname3 = (dns_byname3_fn)dlsym(RTLD_NEXT, "_nss_files_gethostbyname3_r");
-	dns_files.byaddr = (dns_byaddr_fn)dlsym(RTLD_NEXT, "_nss_files_gethostbyaddr_r");
+	dns_files.byname4 = (dns_byname4_fn)dns_libc.sym("_nss_files_gethostbyname4_r");
+	dns_files.byname3 = (dns_byname3_fn)dns_libc.sym("_nss_files_gethostbyname3_r");
+	dns_files.byaddr = (dns_byaddr_fn)dns_libc.sym("_nss_files_gethostbyaddr_r");
 	if (!dns_files.byname4 || !dns_files.byname3 || !dns_files.byaddr)
 		LOG(LOG_DNS, "dns: glibc's files backend not found: lookups run natively on the pool");
 }
@@ -159,9 +159,14 @@ static void refresh(void)
 	LOG(LOG_DNS, "dns: nsswitch.conf hosts: %s", native ? "not all files/dns: native on the pool" : sources);
 }
 
+void dns_set_native(int native)
+{
+	config_native = native;
+}
+
 int dns_native(void)
 {
-	if (coexec_config.dns_native)
+	if (config_native)
 		return 1;
 	refresh();
 	return nss.native;
