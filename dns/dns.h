@@ -88,4 +88,10 @@ int dns_res_querydomain(const char *name, const char *domain, int class, int typ
 			unsigned char *answer, int anslen);
 int dns_res_send(const unsigned char *msg, int msglen, unsigned char *answer, int anslen);
 
+/* In a forked child, before it resolves anything: the resolver's process
+ * state as a fresh process has it, apart from what stays valid there (see
+ * setup.c). Whether the forking thread is a coroutine or not: the locks
+ * are the whole process's. No allocation, no system call. */
+void dns_atfork_child(void);
+
 #endif

@@ -455,3 +455,17 @@ void conf_put(struct gaiconf *cf)
 	if (dead)
 		free(cf);
 }
+
+/* In a forked child. The parsed tables stay: glibc's child keeps them too,
+ * and rereads the file only under "reload yes" like the parent would. But
+ * the lock may have been copied held, and the sorts that held references
+ * ran on threads the child does not have: the current tables have no user
+ * now, and tables they still held are left to leak rather than guessed at.
+ * A reload the fork interrupted may leave the modification time behind the
+ * tables: at worst one more reread, when reloading is on. */
+void conf_atfork_child(void)
+{
+	conf_lock = 0;
+	if (conf_cur && conf_cur->refs > 0)
+		conf_cur->refs = 0;
+}

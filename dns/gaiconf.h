@@ -41,4 +41,7 @@ int addr_scope(const struct gaiconf *cf, int family, const unsigned char *a);
 struct gaiconf *conf_get(void);
 void conf_put(struct gaiconf *cf);
 
+/* In a forked child, before its first sort. */
+void conf_atfork_child(void);
+
 #endif

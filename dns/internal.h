@@ -76,6 +76,9 @@ const char *dns_sources(void);
 /* Run fn(arg) where a blocking glibc call is harmless: the pool. */
 void dns_offload(void (*fn)(void *), void *arg);
 
+/* In a forked child (from dns_atfork_child). */
+void dns_sources_atfork_child(void);
+
 /* glibc's "files" backend, found by the first dns_native(): all three are
  * set whenever dns_native() has said 0. */
 typedef enum nss_status (*dns_byname4_fn)(const char *, struct gaih_addrtuple **, char *, size_t,

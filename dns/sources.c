@@ -182,3 +182,14 @@ void dns_offload(void (*fn)(void *), void *arg)
 	LOG(LOG_DNS, "dns: native lookup on the pool");
 	pool_run(fn, arg);
 }
+
+/* In a forked child: nsswitch.conf is read again at the first lookup. The
+ * lock may have been copied held by a thread the child does not have,
+ * halfway through an update, and a reread costs less than telling a torn
+ * copy from a whole one. glibc's files backend stays found: its addresses
+ * are the same in the child, and they are published only once all three
+ * are written. The configuration stays too. */
+void dns_sources_atfork_child(void)
+{
+	memset(&nss, 0, sizeof nss);
+}
