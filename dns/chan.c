@@ -1,4 +1,4 @@
-/* c-ares channels driven by the calling coroutine (see dns.h).
+/* c-ares channels driven by the calling coroutine (see internal.h).
  *
  * c-ares makes its sockets through the functions we hand it, so they are
  * raw system calls that never enter our own hooks, and each socket is
