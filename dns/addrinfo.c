@@ -5,19 +5,20 @@
  * host, and reports bad flags, families, socket types and services exactly
  * as natively (glibc checks those before it looks a name up). Only when it
  * says EAI_NONAME is the host a name: we find its addresses over the NSS
- * sources (nss.c), order them as glibc does (sort.c), and let glibc build
+ * sources (lookup.c), order them as glibc does (sort.c), and let glibc build
  * the entries for each address, again numerically. The list is therefore
  * glibc's own layout, freed by glibc's freeaddrinfo, and the canonical name
  * is a separate malloc'd string as glibc's is. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/dns.h"
-#include "shim/shim.h"
+#include "dns/internal.h"
+#include "preload/log.h"
 
 /* What glibc's AI_ADDRCONFIG looks at: configured addresses other than
  * 127.0.0.1 and ::1. */
@@ -55,7 +56,7 @@ struct gai_call {
 static void gai_native(void *p)
 {
 	struct gai_call *c = p;
-	c->ret = REAL_FN(getaddrinfo)(c->node, c->service, c->hints, c->res);
+	c->ret = dns_libc.getaddrinfo(c->node, c->service, c->hints, c->res);
 	c->err = errno;
 }
 
@@ -67,7 +68,7 @@ static int expand(const struct dns_addr *a, const char *service, const struct ad
 	inet_ntop(a->family, a->addr, s, sizeof s);
 	if (a->scope_id)
 		snprintf(s + strlen(s), sizeof s - strlen(s), "%%%u", a->scope_id);
-	return REAL_FN(getaddrinfo)(s, service, h, out);
+	return dns_libc.getaddrinfo(s, service, h, out);
 }
 
 static int lookup(const char *node, const char *service, struct addrinfo h, struct addrinfo **res)
@@ -144,17 +145,14 @@ out:
 	return 0;
 }
 
-EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
-		       struct addrinfo **res)
+int dns_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		    struct addrinfo **res)
 {
-	struct co *self = co_self();
-	if (!self || co_alone(self->w))
-		return REAL_FN(getaddrinfo)(node, service, hints, res);
 	/* NULL hints mean glibc's defaults */
 	struct addrinfo h = hints ? *hints : (struct addrinfo){ .ai_flags = AI_V4MAPPED | AI_ADDRCONFIG };
 	int asked_numeric = h.ai_flags & AI_NUMERICHOST;
 	h.ai_flags |= AI_NUMERICHOST;
-	int r = REAL_FN(getaddrinfo)(node, service, &h, res);
+	int r = dns_libc.getaddrinfo(node, service, &h, res);
 	if (r == 0 && !asked_numeric)
 		for (struct addrinfo *ai = *res; ai; ai = ai->ai_next)
 			ai->ai_flags &= ~AI_NUMERICHOST;

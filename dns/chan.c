@@ -1,4 +1,4 @@
-/* c-ares channels driven by the calling coroutine (see dns.h).
+/* c-ares channels driven by the calling coroutine (see internal.h).
  *
  * c-ares makes its sockets through the functions we hand it, so they are
  * raw system calls that never enter our own hooks, and each socket is
@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "dns/dns.h"
+#include "dns/internal.h"
 #include "preload/log.h"
 #include "sched/netpoll.h"
 #include "sched/sys.h"
@@ -81,7 +81,7 @@ static int library_ready;
 
 int dns_chan_open(struct dns_chan *c)
 {
-	/* /etc/hosts is read through glibc's own backend (nss.c): c-ares
+	/* /etc/hosts is read through glibc's own backend (lookup.c): c-ares
 	 * only ever asks the DNS. */
 	struct ares_options o = { .lookups = (char *)"b" };
 	return dns_chan_open_options(c, &o, ARES_OPT_LOOKUPS);

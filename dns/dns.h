@@ -1,93 +1,97 @@
-/* The resolver's internals, shared by the replacements of glibc's lookup
- * functions (addrinfo.c, hostent.c, nameinfo.c, res.c).
+/* The resolver: name lookups that park the calling coroutine instead of
+ * blocking its worker (the files of dns/, their internals in internal.h).
  *
- * glibc's resolver talks to the DNS server through libc's private socket
- * calls, which no hook sees, so under coexec a lookup would block its worker.
- * We answer the same questions ourselves: /etc/hosts through glibc's own
- * "files" backend (its _nss_files_* functions, so the file is read exactly as
- * glibc reads it), the DNS through c-ares, whose sockets the calling
- * coroutine waits on by parking. nsswitch.conf decides the order. When it
- * names a source we cannot serve, or COEXEC_DNS=native, the real glibc
- * function runs on the blocking-call pool (sched/pool.h) instead. */
+ * The interposed entries (shim/dns.c, shim/resolv.c) decide whether a call
+ * is ours at all (a coroutine among others; an initialised resolver state)
+ * and hand over the rest to the functions below, which answer as glibc's
+ * namesakes would, or run glibc's own function on the blocking-call pool
+ * when we cannot stand in for it. The core never looks for glibc itself:
+ * its caller gives it glibc's functions (dns_set_libc) before the first
+ * call, and the configuration (dns_set_native). */
 #ifndef DNS_DNS_H
 #define DNS_DNS_H
 
-#include <ares.h>
 #include <netdb.h>
-#include <nss.h>
+#include <resolv.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
-#include "dns/sort.h"
-
-/* ---- c-ares channels (chan.c) ---- */
-
-/* One channel per call: it reads resolv.conf (and RES_OPTIONS,
- * LOCALDOMAIN) afresh, as glibc rereads a changed resolv.conf. Its sockets
- * are made with raw system calls, entered in the descriptor table, and
- * waited for by parking the caller. */
-struct dns_chan {
-	ares_channel ch;
-	int pending;          /* queries whose callback has not run */
+/* glibc's own definitions of the names the core stands in for, and a way
+ * to find the names libc exports for its own modules (the files backend,
+ * _nss_files_gethostbyname4_r and friends, and _res_hconf): sym returns
+ * libc's definition, or NULL. */
+struct dns_libc {
+	int (*getaddrinfo)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+	int (*getnameinfo)(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t,
+			   int);
+	int (*gethostbyname2_r)(const char *, int, struct hostent *, char *, size_t,
+				struct hostent **, int *);
+	int (*gethostbyaddr_r)(const void *, socklen_t, int, struct hostent *, char *, size_t,
+			       struct hostent **, int *);
+	int (*res_nquery)(res_state, const char *, int, int, unsigned char *, int);
+	int (*res_nsearch)(res_state, const char *, int, int, unsigned char *, int);
+	int (*res_nquerydomain)(res_state, const char *, const char *, int, int, unsigned char *,
+				int);
+	int (*res_nsend)(res_state, const unsigned char *, int, unsigned char *, int);
+	void *(*sym)(const char *name);
 };
 
-/* The outcome of one query: c-ares status, and the raw answer (malloc'd,
- * or NULL when no server answered). */
-struct dns_answer {
-	int status;
-	unsigned char *buf;
-	int len;
-};
+/* Give the core glibc's functions (copied), before any other call below.
+ * Callers racing here must all give the same table. */
+void dns_set_libc(const struct dns_libc *l);
 
-/* ARES_SUCCESS, or a c-ares error (the channel is then unusable). */
-int dns_chan_open(struct dns_chan *c);
-/* The same with c-ares options of the caller's (include ARES_OPT_LOOKUPS "b"). */
-int dns_chan_open_options(struct dns_chan *c, struct ares_options *o, int mask);
-void dns_chan_close(struct dns_chan *c);
-/* Start a query for name (type T_A, ...), through the search list when
- * search is nonzero (res_search rules), or as given otherwise. */
-void dns_query(struct dns_chan *c, const char *name, int type, int search,
-	       struct dns_answer *a);
-/* Send a query packet the caller built (res_send). */
-void dns_send(struct dns_chan *c, const unsigned char *q, int qlen, struct dns_answer *a);
-/* Run until every started query has called back. */
-void dns_chan_run(struct dns_chan *c);
-void dns_answer_free(struct dns_answer *a);
+/* COEXEC_DNS=native: every lookup runs glibc's own function on the pool.
+ * Before the first lookup of a coroutine. */
+void dns_set_native(int native);
 
-/* A c-ares status as the NSS status and h_errno glibc's dns backend gives. */
-enum nss_status dns_status_nss(int ares_status, int *herr);
+/* getaddrinfo and getnameinfo, called by a coroutine that shares its
+ * worker (others would be blocked by glibc's resolver). */
+int dns_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		    struct addrinfo **res);
+int dns_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+		    char *serv, socklen_t servlen, int flags);
 
-/* ---- sources and the NSS-like loops (nss.c) ---- */
+/* gethostbyname2_r and gethostbyaddr_r, by such a coroutine; the _native
+ * forms are glibc's own function, on the pool where that is needed, for
+ * every other caller. */
+int dns_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
+			 size_t buflen, struct hostent **result, int *h_errnop);
+int dns_gethostbyname2_r_native(const char *name, int af, struct hostent *ret, char *buf,
+				size_t buflen, struct hostent **result, int *h_errnop);
+int dns_gethostbyaddr_r(const void *addr, socklen_t len, int af, struct hostent *ret, char *buf,
+			size_t buflen, struct hostent **result, int *h_errnop);
+int dns_gethostbyaddr_r_native(const void *addr, socklen_t len, int af, struct hostent *ret,
+			       char *buf, size_t buflen, struct hostent **result, int *h_errnop);
 
-/* Use the real glibc function (on the pool) instead of ours? True when
- * COEXEC_DNS=native, when nsswitch.conf's hosts line names anything but
- * files and dns (or has [actions]), or when glibc's files backend is
- * missing. Rechecked when nsswitch.conf changes. */
-int dns_native(void);
+/* gethostbyname2 and gethostbyaddr for any caller: the _r functions (by
+ * their libc names) into a buffer of the calling coroutine's own. */
+struct hostent *dns_gethostbyname2(const char *name, int af);
+struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int af);
 
-/* The hosts sources in order, as a string of 'f' (files) and 'd' (dns). */
-const char *dns_sources(void);
+/* res_nquery, res_nsearch, res_nquerydomain and res_nsend by a coroutine,
+ * on a state it has initialised. */
+int dns_res_nquery(res_state st, const char *name, int class, int type, unsigned char *answer,
+		   int anslen);
+int dns_res_nsearch(res_state st, const char *name, int class, int type, unsigned char *answer,
+		    int anslen);
+int dns_res_nquerydomain(res_state st, const char *name, const char *domain, int class, int type,
+			 unsigned char *answer, int anslen);
+int dns_res_nsend(res_state st, const unsigned char *msg, int msglen, unsigned char *answer,
+		  int anslen);
 
-/* gethostbyname2_r over the sources: result in he/buf as glibc's would be.
- * canonp (may be NULL) receives the canonical name (in buf). */
-enum nss_status dns_byname2(const char *name, int af, struct hostent *he, char *buf,
-			    size_t buflen, int *errnop, int *herrnop, char **canonp);
-/* gethostbyaddr_r over the sources. */
-enum nss_status dns_byaddr2(const void *addr, socklen_t len, int af, struct hostent *he,
-			    char *buf, size_t buflen, int *errnop, int *herrnop);
+/* The plain forms by a coroutine: on its `_res`, read from resolv.conf
+ * first if the program has not initialised it, then through the n forms
+ * (by their libc names). */
+int dns_res_query(const char *name, int class, int type, unsigned char *answer, int anslen);
+int dns_res_search(const char *name, int class, int type, unsigned char *answer, int anslen);
+int dns_res_querydomain(const char *name, const char *domain, int class, int type,
+			unsigned char *answer, int anslen);
+int dns_res_send(const unsigned char *msg, int msglen, unsigned char *answer, int anslen);
 
-/* A list of addresses found for getaddrinfo, with the canonical name. */
-struct dns_hosts {
-	struct dns_addr *a;
-	size_t n, cap;
-	char *canon;          /* malloc'd, or NULL */
-};
-/* The host part of getaddrinfo for a name that is not numeric: 0 or an
- * EAI_* code. flags are the request's ai_flags (AI_V4MAPPED, AI_ALL,
- * AI_CANONNAME). */
-int dns_hosts_lookup(const char *name, int family, int flags, struct dns_hosts *h);
-void dns_hosts_free(struct dns_hosts *h);
-
-/* Run fn(arg) where a blocking glibc call is harmless: the pool. */
-void dns_offload(void (*fn)(void *), void *arg);
+/* In a forked child, before it resolves anything: the resolver's process
+ * state as a fresh process has it, apart from what stays valid there (see
+ * setup.c). Whether the forking thread is a coroutine or not: the locks
+ * are the whole process's. No allocation, no system call. */
+void dns_atfork_child(void);
 
 #endif

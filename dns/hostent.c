@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/dns.h"
-#include "shim/shim.h"
+#include "dns/internal.h"
 
 /* Does glibc answer this name without NSS (its "digits and dots" check)? */
 static int numeric_name(const char *name)
@@ -46,13 +45,6 @@ static int finish(enum nss_status st, int err, int *herr, struct hostent *ret,
 	return r;
 }
 
-/* Do we serve this call, or does the real function? */
-static int ours(void)
-{
-	struct co *self = co_self();
-	return self && !co_alone(self->w) && !dns_native();
-}
-
 struct byname_call {
 	const char *name;
 	int af;
@@ -67,7 +59,7 @@ struct byname_call {
 static void byname_native(void *p)
 {
 	struct byname_call *c = p;
-	c->r = REAL_FN(gethostbyname2_r)(c->name, c->af, c->ret, c->buf, c->buflen, c->result, c->herr);
+	c->r = dns_libc.gethostbyname2_r(c->name, c->af, c->ret, c->buf, c->buflen, c->result, c->herr);
 	c->err = errno;
 }
 
@@ -80,22 +72,21 @@ static int native_call(void (*fn)(void *), void *c, int *r, int *err)
 	return *r;
 }
 
-EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
-			    size_t buflen, struct hostent **result, int *h_errnop)
+int dns_gethostbyname2_r_native(const char *name, int af, struct hostent *ret, char *buf,
+				size_t buflen, struct hostent **result, int *h_errnop)
 {
-	if (!ours() || numeric_name(name) || (af != AF_INET && af != AF_INET6)) {
-		struct byname_call c = { name, af, ret, buf, buflen, result, h_errnop, 0, 0 };
-		return native_call(byname_native, &c, &c.r, &c.err);
-	}
+	struct byname_call c = { name, af, ret, buf, buflen, result, h_errnop, 0, 0 };
+	return native_call(byname_native, &c, &c.r, &c.err);
+}
+
+int dns_gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf, size_t buflen,
+			 struct hostent **result, int *h_errnop)
+{
+	if (dns_native() || numeric_name(name) || (af != AF_INET && af != AF_INET6))
+		return dns_gethostbyname2_r_native(name, af, ret, buf, buflen, result, h_errnop);
 	int err = 0;
 	enum nss_status st = dns_byname2(name, af, ret, buf, buflen, &err, h_errnop, NULL);
 	return finish(st, err, h_errnop, ret, result);
-}
-
-EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
-			   struct hostent **result, int *h_errnop)
-{
-	return gethostbyname2_r(name, AF_INET, ret, buf, buflen, result, h_errnop);
 }
 
 struct byaddr_call {
@@ -113,21 +104,26 @@ struct byaddr_call {
 static void byaddr_native(void *p)
 {
 	struct byaddr_call *c = p;
-	c->r = REAL_FN(gethostbyaddr_r)(c->addr, c->len, c->af, c->ret, c->buf, c->buflen, c->result, c->herr);
+	c->r = dns_libc.gethostbyaddr_r(c->addr, c->len, c->af, c->ret, c->buf, c->buflen, c->result, c->herr);
 	c->err = errno;
 }
 
-EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int af, struct hostent *ret,
-			   char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+int dns_gethostbyaddr_r_native(const void *addr, socklen_t len, int af, struct hostent *ret,
+			       char *buf, size_t buflen, struct hostent **result, int *h_errnop)
+{
+	struct byaddr_call c = { addr, len, af, ret, buf, buflen, result, h_errnop, 0, 0 };
+	return native_call(byaddr_native, &c, &c.r, &c.err);
+}
+
+int dns_gethostbyaddr_r(const void *addr, socklen_t len, int af, struct hostent *ret, char *buf,
+			size_t buflen, struct hostent **result, int *h_errnop)
 {
 	static const unsigned char any6[16];
 	/* glibc refuses the unspecified IPv6 address and bad lengths itself */
-	if (!ours() || !addr || (af == AF_INET6 && len == 16 && !memcmp(addr, any6, 16)) ||
+	if (dns_native() || !addr || (af == AF_INET6 && len == 16 && !memcmp(addr, any6, 16)) ||
 	    (af == AF_INET && len != 4) || (af == AF_INET6 && len != 16) ||
-	    (af != AF_INET && af != AF_INET6)) {
-		struct byaddr_call c = { addr, len, af, ret, buf, buflen, result, h_errnop, 0, 0 };
-		return native_call(byaddr_native, &c, &c.r, &c.err);
-	}
+	    (af != AF_INET && af != AF_INET6))
+		return dns_gethostbyaddr_r_native(addr, len, af, ret, buf, buflen, result, h_errnop);
 	int err = 0;
 	enum nss_status st = dns_byaddr2(addr, len, af, ret, buf, buflen, &err, h_errnop);
 	return finish(st, err, h_errnop, ret, result);
@@ -203,17 +199,12 @@ static struct hostent *with_buffer(const struct call_r *c)
 	return res;
 }
 
-EXPORT struct hostent *gethostbyname2(const char *name, int af)
+struct hostent *dns_gethostbyname2(const char *name, int af)
 {
 	return with_buffer(&(struct call_r){ 0, name, 0, af });
 }
 
-EXPORT struct hostent *gethostbyname(const char *name)
-{
-	return gethostbyname2(name, AF_INET);
-}
-
-EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int af)
+struct hostent *dns_gethostbyaddr(const void *addr, socklen_t len, int af)
 {
 	return with_buffer(&(struct call_r){ 1, addr, len, af });
 }

@@ -4,15 +4,16 @@
  * everything else: it validates the arguments, formats numeric hosts (with
  * IPv6 scope ids) and finds services in /etc/services, so we call it with
  * NI_NUMERICHOST for those parts and do the reverse lookup ourselves over
- * the NSS sources (nss.c), in glibc's order: checks, host, service. */
+ * the NSS sources (lookup.c), in glibc's order: checks, host, service. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "dns/dns.h"
-#include "shim/shim.h"
+#include "dns/internal.h"
+#include "preload/log.h"
 
 struct gni_call {
 	const struct sockaddr *sa;
@@ -27,7 +28,7 @@ struct gni_call {
 static void gni_native(void *p)
 {
 	struct gni_call *c = p;
-	c->r = REAL_FN(getnameinfo)(c->sa, c->salen, c->host, c->hostlen, c->serv, c->servlen, c->flags);
+	c->r = dns_libc.getnameinfo(c->sa, c->salen, c->host, c->hostlen, c->serv, c->servlen, c->flags);
 	c->err = errno;
 }
 
@@ -111,19 +112,19 @@ static int host_name(const struct sockaddr *sa, socklen_t salen, char *host, soc
 	} else if (flags & NI_NAMEREQD) {
 		r = EAI_NONAME;
 	} else {
-		r = REAL_FN(getnameinfo)(sa, salen, host, hostlen, NULL, 0, flags | NI_NUMERICHOST);
+		r = dns_libc.getnameinfo(sa, salen, host, hostlen, NULL, 0, flags | NI_NUMERICHOST);
 	}
 	free(buf);
 	return r;
 }
 
-EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
-		       char *serv, socklen_t servlen, int flags)
+int dns_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
+		    char *serv, socklen_t servlen, int flags)
 {
-	struct co *self = co_self();
-	if (!self || co_alone(self->w) || !host || !hostlen || (flags & NI_NUMERICHOST) || !sa ||
-	    salen < sizeof(sa_family_t) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
-		return REAL_FN(getnameinfo)(sa, salen, host, hostlen, serv, servlen, flags);
+	/* no host name asked, or not of an IP address: no lookup */
+	if (!host || !hostlen || (flags & NI_NUMERICHOST) || !sa || salen < sizeof(sa_family_t) ||
+	    (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return dns_libc.getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 	if (dns_native() || (flags & NI_IDN)) {
 		struct gni_call c = { sa, salen, host, hostlen, serv, servlen, flags, 0, 0 };
 		dns_offload(gni_native, &c);
@@ -132,14 +133,14 @@ EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, s
 	}
 	/* glibc's own checks of flags, family and length, without a lookup */
 	char probe[NI_MAXHOST];
-	int r = REAL_FN(getnameinfo)(sa, salen, probe, sizeof probe, NULL, 0,
+	int r = dns_libc.getnameinfo(sa, salen, probe, sizeof probe, NULL, 0,
 				     (flags | NI_NUMERICHOST) & ~NI_NAMEREQD);
 	if (r)
 		return r;
 	int saved = errno;
 	r = host_name(sa, salen, host, hostlen, flags);
 	if (r == 0 && serv && servlen)
-		r = REAL_FN(getnameinfo)(sa, salen, NULL, 0, serv, servlen, flags | NI_NUMERICHOST);
+		r = dns_libc.getnameinfo(sa, salen, NULL, 0, serv, servlen, flags | NI_NUMERICHOST);
 	if (r != EAI_SYSTEM)
 		errno = saved;
 	LOG(LOG_DNS, "dns: getnameinfo: %s", r ? gai_strerror(r) : host);

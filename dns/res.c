@@ -1,12 +1,13 @@
 /* The resolver API: res_query, res_search, res_querydomain, res_send and
- * their res_n* forms (and the __res_* names older binaries link to).
+ * their res_n* forms, for a coroutine (the entries, and the __res_* names
+ * older binaries link to, are in shim/resolv.c).
  *
  * The questions go out through c-ares. The resolver state decides where:
  * `_res` for the plain forms, the caller's res_state for the n forms,
  * initialised from resolv.conf first by the plain forms if the program has
  * not done so, as glibc does. Its IPv4 name servers (with their ports),
- * retrans, retry and ndots are honoured; a state listing IPv6 servers keeps the servers of
- * resolv.conf. Results follow glibc: the length of the answer, or -1 with
+ * retrans, retry and ndots are honoured; a state listing IPv6 servers
+ * keeps the servers of resolv.conf. Results follow glibc: the length of the answer, or -1 with
  * h_errno saying why (HOST_NOT_FOUND for NXDOMAIN, NO_DATA for an empty
  * answer, TRY_AGAIN for SERVFAIL or no answer, NO_RECOVERY otherwise); the
  * answer buffer receives the reply either way. */
@@ -16,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns/dns.h"
-#include "shim/shim.h"
+#include "dns/internal.h"
 
 /* Point the channel at the state's servers and timing. */
 static void use_state(struct dns_chan *c, res_state st)
@@ -146,17 +146,17 @@ static void res_native(void *p)
 	struct res_call *c = p;
 	switch (c->which) {
 	case Q_QUERY:
-		c->r = REAL_FN(res_nquery)(c->st, c->name, c->class, c->type, c->answer, c->anslen);
+		c->r = dns_libc.res_nquery(c->st, c->name, c->class, c->type, c->answer, c->anslen);
 		break;
 	case Q_SEARCH:
-		c->r = REAL_FN(res_nsearch)(c->st, c->name, c->class, c->type, c->answer, c->anslen);
+		c->r = dns_libc.res_nsearch(c->st, c->name, c->class, c->type, c->answer, c->anslen);
 		break;
 	case Q_QUERYDOMAIN:
-		c->r = REAL_FN(res_nquerydomain)(c->st, c->name, c->domain, c->class, c->type,
+		c->r = dns_libc.res_nquerydomain(c->st, c->name, c->domain, c->class, c->type,
 						 c->answer, c->anslen);
 		break;
 	default:
-		c->r = REAL_FN(res_nsend)(c->st, c->msg, c->msglen, c->answer, c->anslen);
+		c->r = dns_libc.res_nsend(c->st, c->msg, c->msglen, c->answer, c->anslen);
 	}
 	c->err = errno;
 	c->herr = h_errno;
@@ -170,11 +170,9 @@ static int offload(struct res_call *c)
 	return c->r;
 }
 
-EXPORT int res_nquery(res_state st, const char *name, int class, int type, unsigned char *answer,
-		      int anslen)
+int dns_res_nquery(res_state st, const char *name, int class, int type, unsigned char *answer,
+		   int anslen)
 {
-	if (!co_self() || !(st->options & RES_INIT))
-		return REAL_FN(res_nquery)(st, name, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_QUERY, .st = st, .name = name,
 						   .class = class, .type = type, .answer = answer,
@@ -182,11 +180,9 @@ EXPORT int res_nquery(res_state st, const char *name, int class, int type, unsig
 	return query(st, name, class, type, answer, anslen, 0);
 }
 
-EXPORT int res_nsearch(res_state st, const char *name, int class, int type, unsigned char *answer,
-		       int anslen)
+int dns_res_nsearch(res_state st, const char *name, int class, int type, unsigned char *answer,
+		    int anslen)
 {
-	if (!co_self() || !(st->options & RES_INIT))
-		return REAL_FN(res_nsearch)(st, name, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_SEARCH, .st = st, .name = name,
 						   .class = class, .type = type, .answer = answer,
@@ -194,11 +190,9 @@ EXPORT int res_nsearch(res_state st, const char *name, int class, int type, unsi
 	return query(st, name, class, type, answer, anslen, 1);
 }
 
-EXPORT int res_nquerydomain(res_state st, const char *name, const char *domain, int class,
-			    int type, unsigned char *answer, int anslen)
+int dns_res_nquerydomain(res_state st, const char *name, const char *domain, int class, int type,
+			 unsigned char *answer, int anslen)
 {
-	if (!co_self() || !(st->options & RES_INIT))
-		return REAL_FN(res_nquerydomain)(st, name, domain, class, type, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_QUERYDOMAIN, .st = st, .name = name,
 						   .domain = domain, .class = class, .type = type,
@@ -226,11 +220,9 @@ EXPORT int res_nquerydomain(res_state st, const char *name, const char *domain, 
 	return query(st, full, class, type, answer, anslen, 0);
 }
 
-EXPORT int res_nsend(res_state st, const unsigned char *msg, int msglen, unsigned char *answer,
-		     int anslen)
+int dns_res_nsend(res_state st, const unsigned char *msg, int msglen, unsigned char *answer,
+		  int anslen)
 {
-	if (!co_self() || !(st->options & RES_INIT))
-		return REAL_FN(res_nsend)(st, msg, msglen, answer, anslen);
 	if (dns_native())
 		return offload(&(struct res_call){ .which = Q_SEND, .st = st, .msg = msg,
 						   .msglen = msglen, .answer = answer,
@@ -255,56 +247,32 @@ static int init_res(void)
 	h_errno = NETDB_INTERNAL;
 	return -1;
 }
-EXPORT int res_query(const char *name, int class, int type, unsigned char *answer, int anslen)
+
+int dns_res_query(const char *name, int class, int type, unsigned char *answer, int anslen)
 {
-	if (!co_self())
-		return REAL_FN(res_query)(name, class, type, answer, anslen);
 	if (init_res() < 0)
 		return -1;
 	return res_nquery(&_res, name, class, type, answer, anslen);
 }
 
-EXPORT int res_search(const char *name, int class, int type, unsigned char *answer, int anslen)
+int dns_res_search(const char *name, int class, int type, unsigned char *answer, int anslen)
 {
-	if (!co_self())
-		return REAL_FN(res_search)(name, class, type, answer, anslen);
 	if (init_res() < 0)
 		return -1;
 	return res_nsearch(&_res, name, class, type, answer, anslen);
 }
 
-EXPORT int res_querydomain(const char *name, const char *domain, int class, int type,
-			   unsigned char *answer, int anslen)
+int dns_res_querydomain(const char *name, const char *domain, int class, int type,
+			unsigned char *answer, int anslen)
 {
-	if (!co_self())
-		return REAL_FN(res_querydomain)(name, domain, class, type, answer, anslen);
 	if (init_res() < 0)
 		return -1;
 	return res_nquerydomain(&_res, name, domain, class, type, answer, anslen);
 }
 
-EXPORT int res_send(const unsigned char *msg, int msglen, unsigned char *answer, int anslen)
+int dns_res_send(const unsigned char *msg, int msglen, unsigned char *answer, int anslen)
 {
-	if (!co_self())
-		return REAL_FN(res_send)(msg, msglen, answer, anslen);
 	if (init_res() < 0)
 		return -1;
 	return res_nsend(&_res, msg, msglen, answer, anslen);
 }
-
-/* The names programs built against glibc before 2.34 call. (The header's
- * declarations of the targets carry attributes that do not matter here.) */
-#pragma GCC diagnostic ignored "-Wmissing-attributes"
-EXPORT int __res_nquery(res_state, const char *, int, int, unsigned char *, int)
-	__attribute__((alias("res_nquery")));
-EXPORT int __res_nsearch(res_state, const char *, int, int, unsigned char *, int)
-	__attribute__((alias("res_nsearch")));
-EXPORT int __res_nquerydomain(res_state, const char *, const char *, int, int, unsigned char *, int)
-	__attribute__((alias("res_nquerydomain")));
-EXPORT int __res_nsend(res_state, const unsigned char *, int, unsigned char *, int)
-	__attribute__((alias("res_nsend")));
-EXPORT int __res_query(const char *, int, int, unsigned char *, int) __attribute__((alias("res_query")));
-EXPORT int __res_search(const char *, int, int, unsigned char *, int) __attribute__((alias("res_search")));
-EXPORT int __res_querydomain(const char *, const char *, int, int, unsigned char *, int)
-	__attribute__((alias("res_querydomain")));
-EXPORT int __res_send(const unsigned char *, int, unsigned char *, int) __attribute__((alias("res_send")));

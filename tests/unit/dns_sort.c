@@ -1,4 +1,5 @@
-/* dns/sort.c against glibc's own getaddrinfo ordering.
+/* dns/sort.c, gaiconf.c and netlink.c against glibc's own getaddrinfo
+ * ordering.
  *
  * Part 1 needs nothing special: the gai.conf parser on texts, the sort on
  * hand-made destinations whose source data is given (expected orders worked
@@ -22,6 +23,9 @@
  * between no service and service "80").
  * Without namespaces (not root, no user namespaces) part 2 is skipped with
  * a message. DNS_SORT_SEED=N changes the random cases. */
+#include "dns/file.c"
+#include "dns/gaiconf.c"
+#include "dns/netlink.c"
 #include "dns/sort.c"
 
 #include <errno.h>
