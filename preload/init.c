@@ -10,6 +10,7 @@
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/real.h"
+#include "dns/dns.h"
 #include "sched/netpoll.h"
 #include "sched/park.h"
 #include "sched/rtfd.h"
@@ -20,6 +21,7 @@
 void coexec_stats_print(void);
 void key_on_exit(struct co *co);
 void sig_atfork_child(void);
+void once_atfork_child(void);
 
 static void last_exit(void)
 {
@@ -52,6 +54,8 @@ static void atfork_child(void)
 	park_atfork_child();
 	stack_atfork_child();
 	pool_atfork_child();
+	dns_atfork_child();
+	once_atfork_child();
 	sig_atfork_child();
 	fdtable_atfork_child();
 	rtfd_atfork_child();

@@ -1,5 +1,8 @@
 /* COEXEC_STATS: a summary of what the runtime did, written at exit. */
+#include <string.h>
+
 #include "preload/log.h"
+#include "sched/pool.h"
 #include "sched/worker.h"
 
 void coexec_stats_print(void)
@@ -25,6 +28,13 @@ void coexec_stats_print(void)
 		   "%llu switches, %llu polls", n, created, peak, switches, polls);
 	char line[256];
 	int len = 0;
+	/* reasons that share a name (sync, pool) are counted as one */
+	for (int i = 0; i < PARK__COUNT; i++)
+		for (int k = i + 1; k < PARK__COUNT; k++)
+			if (!strcmp(park_reason_name[i], park_reason_name[k])) {
+				parks[i] += parks[k];
+				parks[k] = 0;
+			}
 	for (int i = 0; i < PARK__COUNT; i++) {
 		if (!parks[i] || i == PARK_IDLE)
 			continue;
@@ -45,4 +55,5 @@ void coexec_stats_print(void)
 	}
 	line[len ? len - 1 : 0] = 0;
 	coexec_say("stats: parks by reason: %s", len ? line : "none");
+	coexec_say("stats: pool: %lu jobs, %d threads", pool_jobs, pool_threads);
 }

@@ -61,6 +61,11 @@ static int kernel_wait(const int *addr, int expected, int64_t deadline)
 
 int addr_wait(const int *addr, int expected, int64_t deadline, int intr)
 {
+	return addr_wait_as(addr, expected, deadline, intr ? PARK_SYNC_INTR : PARK_SYNC);
+}
+
+int addr_wait_as(const int *addr, int expected, int64_t deadline, enum park_reason why)
+{
 	struct co *self = co_self();
 	if (!self)
 		return kernel_wait(addr, expected, deadline);
@@ -77,7 +82,7 @@ int addr_wait(const int *addr, int expected, int64_t deadline, int intr)
 
 	int r = 0;
 	while (!__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) {
-		r = co_park(intr ? PARK_SYNC_INTR : PARK_SYNC, deadline);
+		r = co_park(why, deadline);
 		if (r == -ETIMEDOUT || r == -EINTR)
 			break;
 		r = 0;

@@ -19,7 +19,12 @@
 
 #include <stdint.h>
 
+#include "sched/worker.h"
+
 int addr_wait(const int *addr, int expected, int64_t deadline, int intr);
+/* The same, parked for the given reason (statistics, the log); the wait is
+ * interruptible when the reason is (see co_park). */
+int addr_wait_as(const int *addr, int expected, int64_t deadline, enum park_reason why);
 int addr_wake(const int *addr, int n);
 
 /* In a forked child: every waiter belonged to a thread that is gone. */

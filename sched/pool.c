@@ -31,7 +31,7 @@ struct pool_job {
 	int refs;
 };
 
-int pool_max = 4;
+int pool_max = 256;
 unsigned long pool_jobs;
 int pool_threads;
 
@@ -164,7 +164,7 @@ void pool_run(void (*fn)(void *), void *arg)
 	if (submit(j) < 0)
 		serve_queue();
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
-		addr_wait(&j->done, 0, -1, 0);
+		addr_wait_as(&j->done, 0, -1, PARK_POOL);
 	job_put(j);
 }
 
@@ -183,7 +183,7 @@ struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void
 int pool_wait(struct pool_job *j)
 {
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
-		if (addr_wait(&j->done, 0, -1, 1) == -EINTR &&
+		if (addr_wait_as(&j->done, 0, -1, PARK_POOL_INTR) == -EINTR &&
 		    !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
 			return -EINTR;
 	return 0;

@@ -52,6 +52,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
+	[PARK_POOL] = "pool",       [PARK_POOL_INTR] = "pool",
 };
 
 /* A coroutine object carries a magic number and, in its third word, its own
@@ -294,7 +295,7 @@ void co_interrupt(struct co *co, int sig)
 static int interruptible(enum park_reason why)
 {
 	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
-	       why != PARK_SYNC;
+	       why != PARK_SYNC && why != PARK_POOL;
 }
 
 static void deliver_interrupts(struct worker *w)

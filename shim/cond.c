@@ -141,7 +141,7 @@ EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 	return wait(c, m, clk, abs);
 }
 
-/* pthread_once: 0 not run, 1 running, 2 done (glibc's values are
+/* pthread_once: 0 not run, odd running, 2 done (glibc's values are
  * compatible: it, too, treats 0 as "not yet"). If the initialiser does not
  * return (a C++ exception, as std::call_once allows), the cleanup below runs
  * during the unwinding (this file is built with -fexceptions): the state
@@ -211,11 +211,22 @@ static void run_init(int *st, void (*init)(void))
 	cancel_pop(co_self(), &buf);
 }
 
+/* "Running" is 1 | fork generation << 2: a fork copies the state of an
+ * initialiser that runs in a thread the child does not have, and the
+ * child's first caller must run it again, as with glibc. */
+static int once_gen;
+
+void once_atfork_child(void)
+{
+	once_gen++;
+}
+
 EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 {
 	int *st = (int *)once;
 	struct cxx_once cxx = { NULL, NULL, NULL, NULL };
 	int saved = 0;
+	int running = 1 | (once_gen & 0x3fffffff) << 2;
 	for (;;) {
 		int v = __atomic_load_n(st, __ATOMIC_ACQUIRE);
 		if (v == 2)
@@ -224,8 +235,9 @@ EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 			cxx_once_save(&cxx);
 			saved = 1;
 		}
-		if (v == 0 && __atomic_compare_exchange_n(st, &v, 1, 0, __ATOMIC_ACQ_REL,
-							  __ATOMIC_ACQUIRE)) {
+		if ((v == 0 || ((v & 1) && v != running)) &&
+		    __atomic_compare_exchange_n(st, &v, running, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
 			struct once_run run __attribute__((cleanup(once_unwound))) = { st, 0 };
 			cxx_once_restore(&cxx);
 			run_init(st, init);
@@ -234,8 +246,8 @@ EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 			addr_wake(st, INT_MAX);
 			return 0;
 		}
-		if (v == 1)
-			addr_wait(st, 1, -1, 0);
+		if (v == running)
+			addr_wait(st, running, -1, 0);
 	}
 }
 

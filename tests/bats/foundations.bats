@@ -48,6 +48,10 @@ teardown() { common_teardown; }
     compare_case foundations once_cancel
 }
 
+@test "foundations: once_fork" {
+    compare_case foundations once_fork
+}
+
 @test "foundations: stderr_data: nothing of coexec's lands in the file the program opened as 2" {
     local data="$BATS_TEST_TMPDIR/data"
     FOUNDATIONS_DATA=$data COEXEC_STATS=1 compare_case foundations stderr_data

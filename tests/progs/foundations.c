@@ -12,6 +12,8 @@
  *   accept_shared   a sibling process's blocking accept never sees EAGAIN
  *   yield_unstarted create; while (!started) sched_yield();
  *   once_cancel     a cancelled pthread_once initialiser: the next caller runs it
+ *   once_fork       an initialiser running in another thread at fork: the
+ *                   child's caller runs it again
  *   stderr_data     stderr closed, a data file opened as 2: nothing else in it
  *   wake_order      five condvar waiters are woken in arrival order
  *   two_joiners     a second concurrent pthread_join gets EINVAL
@@ -341,6 +343,48 @@ static void c_once_cancel(void)
         oc_runs);
 }
 
+/* ---- once_fork ------------------------------------------------------ */
+static pthread_once_t of_once;
+static int of_release, of_inside, of_child_ran;
+static void of_init(void)
+{
+    if (getpid() != fp_parent) {
+        of_child_ran = 1;
+        return;
+    }
+    __atomic_store_n(&of_inside, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&of_release, __ATOMIC_ACQUIRE))
+        msleep(2);
+}
+static void *of_first(void *arg)
+{
+    pthread_once(&of_once, of_init);
+    return NULL;
+}
+
+static void c_once_fork(void)
+{
+    of_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+    of_release = of_inside = of_child_ran = 0;
+    fp_parent = getpid();
+    pthread_t t = spawn(of_first, NULL);
+    while (!__atomic_load_n(&of_inside, __ATOMIC_ACQUIRE))
+        msleep(1);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pthread_once(&of_once, of_init);
+        say("child: initialiser ran in the child: %s", of_child_ran ? "yes" : "no");
+        fflush(stdout);
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    __atomic_store_n(&of_release, 1, __ATOMIC_RELEASE);
+    join(t);
+    say("child exited %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 /* ---- stderr_data ----------------------------------------------------- */
 static void c_stderr_data(void)
 {
@@ -588,6 +632,7 @@ static const struct tcase cases[] = {
     {"accept_shared", c_accept_shared},
     {"yield_unstarted", c_yield_unstarted},
     {"once_cancel", c_once_cancel},
+    {"once_fork", c_once_fork},
     {"stderr_data", c_stderr_data},
     {"wake_order", c_wake_order},
     {"two_joiners", c_two_joiners},
