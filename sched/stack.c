@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "preload/log.h"
+#include "sched/list.h"
 #include "sched/stack.h"
 #include "sched/sys.h"
 
@@ -85,7 +86,7 @@ int stack_intact(const struct stack *s)
 
 struct arena;
 struct slot {
-	struct slot *prev, *next;   /* in its size's free list while free */
+	struct dq_link link;        /* in its size's free list while free */
 	struct arena *arena;
 	char *base;
 };
@@ -98,7 +99,7 @@ struct arena {
 };
 struct size_class {
 	size_t size;
-	struct slot *free;
+	struct dq free;             /* newest last: reuse the warmest stack */
 	struct size_class *next;
 };
 
@@ -114,7 +115,7 @@ static struct size_class *class_of(size_t size, struct size_class *fresh)
 	if (!fresh)
 		return NULL;
 	fresh->size = size;
-	fresh->free = NULL;
+	fresh->free = (struct dq){ 0 };
 	fresh->next = classes;
 	classes = fresh;
 	return fresh;
@@ -122,21 +123,12 @@ static struct size_class *class_of(size_t size, struct size_class *fresh)
 
 static void slot_push(struct size_class *c, struct slot *sl)
 {
-	sl->prev = NULL;
-	sl->next = c->free;
-	if (c->free)
-		c->free->prev = sl;
-	c->free = sl;
+	dq_push(&c->free, &sl->link);
 }
 
 static void slot_unlink(struct size_class *c, struct slot *sl)
 {
-	if (sl->prev)
-		sl->prev->next = sl->next;
-	else
-		c->free = sl->next;
-	if (sl->next)
-		sl->next->prev = sl->prev;
+	dq_remove(&c->free, &sl->link);
 }
 
 static void slot_take(struct slot *sl, struct stack *s, size_t slot_size)
@@ -157,7 +149,8 @@ static int arena_alloc(struct stack *s, size_t size)
 	for (;;) {
 		spin_lock(&arena_lock);
 		c = class_of(slot_size, spare);
-		if (c && (sl = c->free)) {
+		if (c && c->free.tail) {
+			sl = container_of(c->free.tail, struct slot, link);
 			slot_unlink(c, sl);
 			sl->arena->nfree--;
 		}
