@@ -33,3 +33,13 @@ void real_resolve(void)
 #undef REAL
 	__atomic_store_n(&real_ready, 1, __ATOMIC_RELEASE);
 }
+
+void *real_next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+void *real_default(const char *name)
+{
+	return dlsym(RTLD_DEFAULT, name);
+}

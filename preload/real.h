@@ -34,6 +34,13 @@ extern struct coexec_real real;
 extern int real_ready;
 void real_resolve(void);
 
+/* Symbols found by name at run time, for the few callers that cannot
+ * list them in real.def: the next definition after ours (RTLD_NEXT), or
+ * the first in the process (RTLD_DEFAULT; NULL when absent). The only
+ * dlsym calls of the library are here. */
+void *real_next(const char *name);
+void *real_default(const char *name);
+
 #define REAL_FN(name) \
 	(*(__builtin_expect(real_ready, 1) ? (void)0 : real_resolve(), real.name))
 

@@ -9,7 +9,6 @@
  * waiter is not. pthread_cond_wait is a cancellation point: a cancelled
  * waiter takes the mutex back before its cleanup handlers run, as POSIX
  * wants. */
-#include <dlfcn.h>
 #include <limits.h>
 
 #include "sched/park.h"
@@ -170,8 +169,8 @@ struct cxx_once {
 
 static void cxx_once_save(struct cxx_once *c)
 {
-	c->callable = dlsym(RTLD_DEFAULT, "_ZSt15__once_callable");
-	c->call = dlsym(RTLD_DEFAULT, "_ZSt11__once_call");
+	c->callable = real_default("_ZSt15__once_callable");
+	c->call = real_default("_ZSt11__once_call");
 	if (c->callable && c->call) {
 		c->callable_v = *c->callable;
 		c->call_v = *c->call;

@@ -6,7 +6,6 @@
  * run, the runtime itself) gets glibc's own function, as natively. Each
  * entry makes that one decision; the core decides the rest (nsswitch.conf,
  * COEXEC_DNS=native, what glibc answers without a lookup). */
-#include <dlfcn.h>
 
 #include "dns/dns.h"
 #include "shim/dns.h"
@@ -14,7 +13,7 @@
 
 static void *next_sym(const char *name)
 {
-	return dlsym(RTLD_NEXT, name);
+	return real_next(name);
 }
 
 /* 0: nothing given yet; 1: glibc's functions; 2: the configuration too. */

@@ -7,7 +7,6 @@
  * state the program has not initialised (a failure, as in glibc), get
  * glibc's own functions. `_res` is per coroutine (cls/res_state.c) except
  * for main() and threads coexec does not run, which keep glibc's. */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -117,7 +116,7 @@ static struct __res_state *(*real_res_state)(void);
 
 static void state_init(void)
 {
-	real_res_state = dlsym(RTLD_NEXT, "__res_state");
+	real_res_state = real_next("__res_state");
 	res_state_init();
 }
 
@@ -143,7 +142,7 @@ EXPORT int __res_init(void)
 	if (!self || self == co_main) {
 		static int (*real_init)(void);
 		if (!real_init)
-			real_init = dlsym(RTLD_NEXT, "__res_init");
+			real_init = real_next("__res_init");
 		return real_init ? real_init() : -1;
 	}
 	return res_state_reinit(__res_state());
