@@ -22,6 +22,7 @@ void coexec_stats_print(void);
 void key_on_exit(struct co *co);
 void sig_atfork_child(void);
 void once_atfork_child(void);
+void proc_share(void);
 
 static void last_exit(void)
 {
@@ -92,7 +93,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	co_on_last_exit = last_exit;
 	co_on_exit = key_on_exit;
 	co_solo = 1; /* after real_resolve: SOLO_REAL reads the table unchecked */
-	pthread_atfork(NULL, NULL, atfork_child);
+	pthread_atfork(proc_share, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);
 	LOG(LOG_SCHED, "coexec %s: main thread adopted as worker 0 of %d", PACKAGE_VERSION,

@@ -146,6 +146,8 @@ void fd_dup(int oldfd, int newfd)
 	n->sndtimeo = o->sndtimeo;
 	n->unpollable = o->unpollable;
 	n->nowait_bad = o->nowait_bad;
+	n->born_here = o->born_here; /* a dup shares nothing with another process */
+	n->born_share = o->born_share;
 }
 
 void fd_classify(int fd, struct fdent *e)
@@ -215,6 +217,7 @@ void fdtable_atfork_child(void)
 			ch[i].ready = 0;
 			ch[i].runtime = 0;
 			ch[i].waiters = (struct dq){ 0 };
+			ch[i].accept_turn = 0;
 		}
 	}
 }

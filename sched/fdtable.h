@@ -45,6 +45,9 @@ struct fdent {
 	uint8_t timeo_known;
 	uint8_t nowait_bad;       /* RWF_NOWAIT unsupported here */
 	int socktype;             /* SOCK_STREAM, ... for sockets; 0 unknown */
+	uint8_t born_here;        /* created by a hooked call of this process */
+	unsigned born_share;      /* share_epoch when it was (shim/net.c) */
+	int accept_turn;          /* a coroutine is between poll and accept */
 	int64_t rcvtimeo, sndtimeo;   /* ns; 0 = none */
 };
 

@@ -106,6 +106,7 @@ EXPORT FILE *freopen64(const char *path, const char *mode, FILE *f)
 
 EXPORT FILE *popen(const char *cmd, const char *mode)
 {
+	proc_share();
 	FILE *f = REAL_FN(popen)(cmd, mode);
 	if (f)
 		fd_new(fileno(f), FD_PIPE, 0); /* created inside glibc: ours is fresh */

@@ -6,11 +6,12 @@
  * description's mode is never changed (another process may share it: a
  * prefork server's siblings would see their blocking accept fail with
  * EAGAIN). So:
- *   - accept waits for readiness (bounded by SO_RCVTIMEO) on the worker;
- *     once poll() says a connection is queued, the blocking call runs on
- *     the pool and returns at once, unless another process sharing the
- *     socket took that connection first: then a pool thread, not the
- *     worker, waits for the next one.
+ *   - accept waits for readiness (bounded by SO_RCVTIMEO) on the worker
+ *     and asks poll() whether a connection is queued. On a socket only
+ *     this process holds (only_ours), the blocking call then runs on the
+ *     worker, one coroutine at a time, and returns at once. On one another
+ *     process may share, it runs on the pool: if that process took the
+ *     connection first, a pool thread, not the worker, waits for the next.
  *   - connect and sendfile make the blocking call on the pool while the
  *     coroutine parks; the kernel then keeps SO_SNDTIMEO, partial counts
  *     and errors itself. A signal that interrupts a connect returns EINTR
@@ -20,18 +21,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched/park.h"
 #include "sched/pool.h"
 
 #include "shim/shim.h"
 #include "sched/sys.h"
+
+/* Whether another process may hold a socket's open file description: a
+ * socket this process created (socket, socketpair, accept) is its own
+ * until the process forks or starts another program, which share_epoch
+ * counts (shim/proc.c). Only for a socket of its own may accept run on
+ * the worker: nobody else can take the connection poll() saw. */
+unsigned share_epoch;
+
+static void born(struct fdent *e)
+{
+	e->born_here = 1;
+	e->born_share = __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
+}
+
+static int only_ours(struct fdent *e)
+{
+	return e->born_here && e->born_share == __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
+}
 
 EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = REAL_FN(socket)(domain, type, proto);
 	if (fd >= 0) {
 		struct fdent *e = fd_new(fd, FD_SOCK, !!(type & SOCK_NONBLOCK));
-		if (e)
+		if (e) {
 			e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+			born(e);
+		}
 	}
 	return fd;
 }
@@ -42,8 +64,10 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 	if (r == 0) {
 		for (int i = 0; i < 2; i++) {
 			struct fdent *e = fd_new(sv[i], FD_SOCK, !!(type & SOCK_NONBLOCK));
-			if (e)
+			if (e) {
 				e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+				born(e);
+			}
 		}
 	}
 	return r;
@@ -54,6 +78,7 @@ static void born_accepted(int fd, struct fdent *l, int flags)
 	struct fdent *e = fd_new(fd, FD_SOCK, !!(flags & SOCK_NONBLOCK));
 	if (!e)
 		return;
+	born(e);
 	/* Linux copies the listener's socket options, timeouts included. */
 	e->socktype = l ? l->socktype : 0;
 	if (l && l->timeo_known) {
@@ -88,8 +113,35 @@ static void accept_run(void *p)
  * error); the blocking accept itself runs on the pool, where losing the
  * connection to another process that shares the socket only makes a pool
  * thread wait for the next one. */
-static long accept_ready(int fd, struct accept_args *a)
+/* The accept turn: one coroutine of the process at a time between poll
+ * and an accept on the worker, so the connection poll saw is still there. */
+static int turn_take(struct fdent *e, int64_t deadline)
 {
+	for (;;) {
+		int v = 0;
+		if (__atomic_compare_exchange_n(&e->accept_turn, &v, 1, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return 0;
+		int r = addr_wait(&e->accept_turn, 1, deadline, 1);
+		if (r < 0)
+			return r;
+	}
+}
+
+static void turn_give(struct fdent *e)
+{
+	__atomic_store_n(&e->accept_turn, 0, __ATOMIC_RELEASE);
+	addr_wake(&e->accept_turn, 1);
+}
+
+static long accept_ready(int fd, struct fdent *e, struct accept_args *a, int64_t deadline)
+{
+	int mine = only_ours(e);
+	if (mine) {
+		int r = turn_take(e, deadline);
+		if (r < 0)
+			return r;
+	}
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct timespec zero = { 0, 0 };
 	if (SYS6(SYS_ppoll, &p, 1, &zero, 0, 8, 0) == 0) {
@@ -97,11 +149,19 @@ static long accept_ready(int fd, struct accept_args *a)
 		 * call fails at once, with the error the program must see. */
 		int on = 1;
 		socklen_t len = sizeof on;
-		if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len, 0) < 0 || on)
+		if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len, 0) < 0 || on) {
+			if (mine)
+				turn_give(e);
 			return -EAGAIN;
+		}
 	}
 	struct accept_job j = { fd, a, 0 };
-	pool_run(accept_run, &j);
+	if (mine) {
+		accept_run(&j); /* returns at once: the connection is there */
+		turn_give(e);
+	} else {
+		pool_run(accept_run, &j);
+	}
 	return j.ret;
 }
 
@@ -123,11 +183,18 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	sock_learn_timeouts(fd, e);
 	int64_t deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
 	for (;;) {
-		long r = accept_ready(fd, &a);
+		long r = accept_ready(fd, e, &a, deadline);
 		if (r >= 0) {
 			born_accepted(r, e, flags);
 			LOG(LOG_NET, "fd %d: accepted fd %ld", fd, r);
 			return r;
+		}
+		if (r == -ETIMEDOUT)
+			return sysret(-EAGAIN);
+		if (r == -EINTR) {
+			if (intr_restart(self, 1))
+				continue;
+			return sysret(-EINTR);
 		}
 		if (r != -EAGAIN)
 			return sysret(r);

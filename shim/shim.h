@@ -60,6 +60,10 @@ static inline struct co *co_of(pthread_t t)
  * it says PTHREAD_EXPLICIT_SCHED, else its creator's (shim/thread_sched.c). */
 void co_sched_inherit(struct co *co, struct co *creator, const pthread_attr_t *attr);
 
+/* The program forks or starts a program: its sockets may be shared from
+ * now on (shim/proc.c). */
+void proc_share(void);
+
 /* Cancellation (shim/cancel.c). A blocking shim calls cancel_point() on entry;
  * after a park that returned -EINTR, intr_restart() acts on a cancellation
  * (it does not return then) and says whether the call restarts (SA_RESTART,
