@@ -236,11 +236,55 @@ start_server() {
     SERVER_PORT=$(awk '/^listening on/ {print $3; exit}' "$BATS_TEST_TMPDIR/$name.out")
 }
 
-# assert_tasks_at_most PID MAX WHAT: the process has at most MAX tasks.
+# proc_alive PID: the process exists and has a live thread (not only a
+# zombie: a process that has exited but is not reaped yet still has a
+# /proc entry, and a leader that called pthread_exit is a zombie while
+# its other threads run).  Sets PROC_STATE to the leader's state letter,
+# empty when there is no such process.
+proc_alive() {
+    local st t
+    PROC_STATE=
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    PROC_STATE=${st%% *}
+    case $PROC_STATE in
+    Z | X | x) ;;
+    *) return 0 ;;
+    esac
+    for t in "/proc/$1/task/"*; do
+        st=$(cat "$t/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        case ${st%% *} in
+        Z | X | x) ;;
+        *) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# assert_tasks_at_most PID MAX WHAT: the process is alive and has at most
+# MAX tasks.  A process that is gone, or has exited and is only a zombie,
+# fails: there is nothing to count.
 assert_tasks_at_most() {
     local n
+    if ! proc_alive "$1"; then
+        if [ -z "$PROC_STATE" ]; then
+            echo "$3: process $1 is gone: cannot count its kernel threads"
+        else
+            echo "$3: process $1 has exited (state $PROC_STATE): cannot count its kernel threads"
+        fi
+        return 1
+    fi
     n=$(task_count "$1")
+    if ! proc_alive "$1"; then
+        echo "$3: process $1 exited while its kernel threads were counted ($n): the count says nothing"
+        return 1
+    fi
     echo "$3: $n kernel threads (bound $2)"
+    if [ "$n" -lt 1 ]; then
+        echo "$3: no kernel thread listed in /proc/$1/task: cannot count"
+        return 1
+    fi
     if [ "$n" -gt "$2" ]; then
         echo "$3 has $n kernel threads, more than $2: threads did not become coroutines"
         ls -l "/proc/$1/task" 2>/dev/null | head -20
