@@ -88,10 +88,14 @@ echo_round() {
     SRV_RC=$RC
 }
 
-# compare_echo_results: after echo_round native nat ... and echo_round
-# coexec cx ...: both exit 0 and every output is identical.
+# compare_echo_results [EXPECTATION...]: after echo_round native nat ...
+# and echo_round coexec cx ...: both exit 0, every output is identical
+# (the coexec server's statistics lines taken out of its stderr), and its
+# statistics (cx.log) show EXPECTATION (see helpers.bash).
 compare_echo_results() {
     local d=$BATS_TEST_TMPDIR bad=0
+    mv "$d/cx.err" "$d/cx.err.all"
+    strip_stats "$d/cx.err.all" "$d/cx.log" >"$d/cx.err"
     echo "native: server exit $SRV_RC_NAT, client exit $CLI_RC_NAT"
     [ "$CLI_RC" = 0 ] || { echo "client against coexec server exited $CLI_RC"; bad=1; }
     [ "$SRV_RC" = 0 ] || { echo "coexec server exited $(describe_rc "$SRV_RC")"; bad=1; }
@@ -106,6 +110,7 @@ compare_echo_results() {
             bad=1
         fi
     done
+    check_stats "$d/cx.log" "coexec echo_server" "$@" || bad=1
     if [ "$bad" = 1 ]; then
         show_bg nat; show_bg nat-client; show_bg cx; show_bg cx-client
         return 1
