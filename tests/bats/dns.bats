@@ -23,6 +23,14 @@
 # runs of its case.  Every test skips, saying why, when the namespaces
 # cannot be made here (ns-run exits 77: not root, unshare forbidden,
 # dnsmasq missing).
+#
+# Every coexec run must also prove coexec ran it (statistics, see
+# "Evidence" in helpers.bash): threads created as coroutines, sleeps, a
+# lookup that waits for the slow answer parked in poll (c-ares), or on the
+# pool (sync) with COEXEC_DNS=native; with -w 1, one worker.  (dnsmasq on
+# loopback may answer before c-ares polls, so a fast lookup need not park.)
+# The slow-server tests need it most: their native control passes the same
+# latency check.
 
 load helpers
 
@@ -44,7 +52,8 @@ find_python() {
 
 # The parity runs: every case of dns_table and dns_cls, natively, under
 # coexec and under coexec -w 1, in one private DNS world.  Leaves
-# PROG.CASE.{native,coexec,coexec-w1}.{out,err,rc} in $BATCH and ns-run's
+# PROG.CASE.{native,coexec,coexec-w1}.{out,err,rc} in $BATCH (the coexec
+# runs' stderr as .err.all, with their statistics also in .log) and ns-run's
 # own output and exit status in ns.{out,err,rc}.
 setup_file() {
     local batch="$BATS_FILE_TMPDIR/batch" progs=() p
@@ -61,11 +70,15 @@ setup_file() {
         d=$1 t=$2 coexec=$3
         shift 3
         one() {         # PROG CASE VARIANT PREFIX...
-            local p=$1 c=$2 v=$3 rc=0
+            local p=$1 c=$2 v=$3 rc=0 f=$d/${1##*/}.$2.$3 err
             shift 3
-            timeout -k 5 "$t" "$@" "$p" "$c" >"$d/${p##*/}.$c.$v.out" \
-                2>"$d/${p##*/}.$c.$v.err" </dev/null || rc=$?
-            echo "$rc" >"$d/${p##*/}.$c.$v.rc"
+            err=$f.err
+            if [ "$v" != native ]; then
+                err=$f.err.all
+                set -- env COEXEC_STATS=1 "COEXEC_LOG_FILE=$f.log" "$@"
+            fi
+            timeout -k 5 "$t" "$@" "$p" "$c" >"$f.out" 2>"$err" </dev/null || rc=$?
+            echo "$rc" >"$f.rc"
         }
         for p in "$@"; do
             for c in $("$p" --list); do
@@ -112,11 +125,14 @@ ns_bounded() {
     ns_status "$RC" "$err"
 }
 
-# ns_case PROG CASE: the parity runs of one case (made in setup_file):
-# stdout, stderr and exit status the same natively, under coexec and under
-# coexec -w 1, and the native run exited 0.
+# ns_case PROG CASE [EXPECTATION...]: the parity runs of one case (made in
+# setup_file): stdout, stderr and exit status the same natively, under
+# coexec and under coexec -w 1, and the native run exited 0; the
+# statistics of both coexec runs show created>=1 (the case runs on a
+# thread of its own too) and EXPECTATION, and the -w 1 one workers<=1.
 ns_case() {
     local name=$1 c=$2
+    shift 2
     prog "$name" >/dev/null || return 1
     local nsrc
     nsrc=$(cat "$BATCH/ns.rc" 2>/dev/null) || {
@@ -139,6 +155,7 @@ ns_case() {
         bad=1
     fi
     for tag in coexec coexec-w1; do
+        strip_stats "$f.$tag.err.all" "$f.$tag.log" >"$f.$tag.err"
         crc=$(cat "$f.$tag.rc")
         if [ "$nrc" != "$crc" ]; then
             echo "$tag: exit status differs: native $(describe_rc "$nrc"), $tag $(describe_rc "$crc")"
@@ -155,6 +172,8 @@ ns_case() {
             bad=1
         fi
     done
+    check_stats "$f.coexec.log" "coexec $name $c" "created>=1" "$@" || bad=1
+    check_stats "$f.coexec-w1.log" "coexec -w 1 $name $c" "workers<=1 created>=1" "$@" || bad=1
     if [ "$bad" = 1 ]; then
         echo "---- command: $name $c"
         echo "---- native stdout:"; head -40 "$f.native.out"
@@ -237,36 +256,38 @@ check_ns_cases() {
 }
 
 @test "dns_cls: h_errno (each thread keeps its own)" {
-    ns_case dns_cls h_errno
+    ns_case dns_cls h_errno "created>=81 sleep>=120"
 }
 
 @test "dns_cls: errno (each thread keeps its own)" {
-    ns_case dns_cls errno
+    ns_case dns_cls errno "created>=81 sleep>=40"
 }
 
 @test "dns_cls: r_many (1,000 threads in the _r functions, own buffers)" {
-    ns_case dns_cls r_many
+    ns_case dns_cls r_many "created>=2001 sleep>=2000"
 }
 
 @test "dns_cls: serial (gethostbyname's static result, under the program's lock)" {
-    ns_case dns_cls serial
+    ns_case dns_cls serial "created>=201 sleep>=200"
 }
 
 @test "dns_cls: res_state (_res options per thread)" {
-    ns_case dns_cls res_state
+    ns_case dns_cls res_state "created>=41 sleep>=120"
 }
 
 # ---- the slow server: a lookup parks its coroutine, not the worker ------
 
 # slow_run NAME [coexec] API...: dns_slow slow API... in ns-run --slow,
-# natively or under coexec with one worker; leaves NAME.out / NAME.err and
-# RC, and sets ROUNDS, P50, P99 and MAX (empty when not printed).
+# natively or under coexec with one worker (statistics in NAME.log); leaves
+# NAME.out / NAME.err and RC, and sets ROUNDS, P50, P99 and MAX (empty when
+# not printed).
 slow_run() {
     local name=$1
     shift
     local pre=()
     if [ "${1:-}" = coexec ]; then
-        pre=("$COEXEC" -w 1)
+        stats_env "$BATS_TEST_TMPDIR/$name.log"
+        pre=("${STATS_ENV[@]}" "$COEXEC" -w 1)
         shift
     fi
     local p
@@ -322,24 +343,38 @@ check_slow() {
     check_slow nat
 }
 
+# The native control shows the ping-pong goes on when the threads are
+# kernel threads, so under coexec the statistics must show that they were
+# not: one worker, the ping-pong's and the lookups' threads coroutines, the
+# ping-pong parked in read and sleep, and each lookup (c-ares waiting for
+# the slow answer) parked in poll.
 @test "slow server: getaddrinfo with COEXEC_WORKERS=1 parks only its coroutine (max latency < 1000 ms)" {
     slow_run cx coexec getaddrinfo
     echo "# coexec -w 1, getaddrinfo: $ROUNDS round trips during the lookup, p50 $P50 ms, p99 $P99 ms, max $MAX ms" >&3
     check_slow cx
+    check_stats "$BATS_TEST_TMPDIR/cx.log" "coexec -w 1 dns_slow slow getaddrinfo" \
+        "workers<=1 created>=3 read>=1 sleep>=1 poll>=1"
 }
 
 @test "slow server: every lookup API with COEXEC_WORKERS=1 parks only its coroutine" {
     slow_run cxall coexec all
     echo "# coexec -w 1, every API at once: $ROUNDS round trips during the lookups, p50 $P50 ms, p99 $P99 ms, max $MAX ms" >&3
     check_slow cxall
+    # 12 APIs, a thread each
+    check_stats "$BATS_TEST_TMPDIR/cxall.log" "coexec -w 1 dns_slow slow all" \
+        "workers<=1 created>=14 read>=1 sleep>=1 poll>=12"
 }
 
 # ---- 1,000 lookups at once ------------------------------------------------
 
-# many_run NAME [coexec]: dns_slow many 1000; sets RC, RESOLVED, PEAK.
+# many_run NAME [coexec]: dns_slow many 1000 (under coexec, statistics in
+# NAME.log); sets RC, RESOLVED, PEAK.
 many_run() {
     local name=$1 pre=()
-    [ "${2:-}" = coexec ] && pre=("$COEXEC")
+    if [ "${2:-}" = coexec ]; then
+        stats_env "$BATS_TEST_TMPDIR/$name.log"
+        pre=("${STATS_ENV[@]}" "$COEXEC")
+    fi
     local p
     p=$(prog dns_slow) || return 1
     ns_bounded "$BATS_TEST_TMPDIR/$name.out" "$BATS_TEST_TMPDIR/$name.err" \
@@ -367,6 +402,9 @@ many_run() {
         echo "coexec dns_slow many had $PEAK kernel threads, more than $TASK_BOUND"
         false
     fi
+    # 1000 lookup threads and the sampler; 999 of them waited at the barrier
+    check_stats "$BATS_TEST_TMPDIR/cx.log" "coexec dns_slow many 1000" \
+        "created>=1001 sync>=999 poll>=1"
 }
 
 # ---- real programs ---------------------------------------------------------
@@ -393,14 +431,17 @@ many_run() {
                 http://http.cx.test:8080/hello.txt
         }
         echo "native: $(get)"
-        echo "coexec: $(get "$coexec")"
-        echo "coexec -w 1: $(get "$coexec" -w 1)"
+        echo "coexec: $(get env COEXEC_STATS=1 COEXEC_LOG_FILE="$d/curl-cx.log" "$coexec")"
+        echo "coexec -w 1: $(get env COEXEC_STATS=1 COEXEC_LOG_FILE="$d/curl-cx1.log" "$coexec" -w 1)"
     ' curl-test "$d" "$COEXEC" "$PYTHON"
     cat "$d/curl.out" "$d/curl.err"
     [ "$RC" = 0 ]
     [ "$(cat "$d/curl.out")" = "native: hello from http.cx.test
 coexec: hello from http.cx.test
 coexec -w 1: hello from http.cx.test" ]
+    # curl's resolver thread, and curl waiting for the server's answer
+    check_stats "$d/curl-cx.log" "coexec curl" "created>=1 poll>=1"
+    check_stats "$d/curl-cx1.log" "coexec -w 1 curl" "workers<=1 created>=1 poll>=1"
 }
 
 @test "python3 socket.getaddrinfo & co. print the same natively and under coexec" {
@@ -439,8 +480,11 @@ EOF
     ns_bounded "$d/py.out" "$d/py.err" bash -c '
         d=$1 coexec=$2 python=$3
         timeout -k 5 20 "$python" "$d/lookups.py" >"$d/py-native.out" 2>&1; echo "native exit $?"
-        timeout -k 5 20 "$coexec" "$python" "$d/lookups.py" >"$d/py-coexec.out" 2>&1; echo "coexec exit $?"
+        timeout -k 5 20 env COEXEC_STATS=1 COEXEC_LOG_FILE="$d/py-coexec.log" "$coexec" \
+            "$python" "$d/lookups.py" >"$d/py-coexec.all" 2>&1; echo "coexec exit $?"
     ' py-test "$d" "$COEXEC" "$PYTHON"
+    # stdout and stderr together: the statistics lines are in it too
+    strip_stats "$d/py-coexec.all" "$d/py-coexec.log" >"$d/py-coexec.out"
     cat "$d/py.out" "$d/py.err"
     echo "---- native:"
     cat "$d/py-native.out"
@@ -453,6 +497,8 @@ coexec exit 0" ]
         diff -u "$d/py-native.out" "$d/py-coexec.out" | tail -n +3
         false
     fi
+    # python3 here makes no thread: the statistics can only show coexec ran
+    check_stats "$d/py-coexec.log" "coexec python3 lookups.py"
 }
 
 # ---- COEXEC_DNS=native: glibc's own functions on the blocking-call pool ----
@@ -462,19 +508,24 @@ coexec exit 0" ]
     p=$(prog dns_table) || return 1
     ns_bounded "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/n.err" "$p" || return 1
     [ "$RC" = 0 ] || { echo "native run exited $(describe_rc "$RC")"; cat "$BATS_TEST_TMPDIR/n.err"; return 1; }
-    COEXEC_DNS=native COEXEC_DEBUG=pool COEXEC_LOG_FILE=$log \
+    COEXEC_DNS=native COEXEC_DEBUG=pool COEXEC_STATS=1 COEXEC_LOG_FILE=$log \
         ns_bounded "$BATS_TEST_TMPDIR/c.out" "$BATS_TEST_TMPDIR/c.err" "$COEXEC" "$p" || return 1
     [ "$RC" = 0 ] || { echo "coexec run exited $(describe_rc "$RC")"; cat "$BATS_TEST_TMPDIR/c.err"; return 1; }
     diff -u "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/c.out" | head -60
     cmp -s "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/c.out"
     # the thread's lookups really went to the pool
     grep -q 'pool: thread 1 started' "$log" || { echo "no pool thread in the log:"; head "$log"; return 1; }
+    # and the coroutine waited for the pool (an address wait)
+    check_stats "$log" "coexec dns_table, COEXEC_DNS=native" "created>=1 sync>=1"
 }
 
 @test "COEXEC_DNS=native: a 2 s lookup on the pool does not stall the worker (COEXEC_WORKERS=1)" {
     COEXEC_DNS=native slow_run cxnat coexec getaddrinfo
     echo "# coexec -w 1, COEXEC_DNS=native: $ROUNDS round trips during the lookup, max $MAX ms" >&3
     check_slow cxnat
+    # the lookup's coroutine waited for the pool thread (an address wait)
+    check_stats "$BATS_TEST_TMPDIR/cxnat.log" "coexec -w 1 dns_slow slow getaddrinfo, COEXEC_DNS=native" \
+        "workers<=1 created>=3 read>=1 sleep>=1 sync>=1"
 }
 
 @test "COEXEC_DNS and COEXEC_POOL_THREADS: a bad value is one line on stderr, and the run goes on" {

@@ -5,6 +5,15 @@
 # Each test runs one case of a test program natively and under coexec and
 # requires identical stdout, stderr and exit status.  Every case runs once
 # on the main thread and once on a thread of its own.
+#
+# The coexec run of each must also prove coexec ran it: its statistics
+# (COEXEC_STATS, see "Evidence" in helpers.bash) show at least one thread
+# created as a coroutine, and, in EXPECT_STATS, the parks the case cannot
+# do without: a blocking read, recv or accept that another thread
+# satisfies after a sleep, or that must time out, a connect of a blocking
+# socket (connect), a write to a full socket with SO_SNDTIMEO. A park
+# counts only where a coroutine has company (the main run of a case,
+# before it starts a thread, makes the real calls).
 
 load helpers
 
@@ -24,15 +33,15 @@ teardown() { common_teardown; }
 }
 
 @test "errno: connect_refused" {
-    compare_case errno_parity connect_refused
+    EXPECT_STATS="connect>=2" compare_case errno_parity connect_refused
 }
 
 @test "errno: connect_nonblock" {
-    compare_case errno_parity connect_nonblock
+    EXPECT_STATS="connect>=2" compare_case errno_parity connect_nonblock
 }
 
 @test "errno: epipe" {
-    compare_case errno_parity epipe
+    EXPECT_STATS="connect>=1 sleep>=1" compare_case errno_parity epipe
 }
 
 @test "errno: sigpipe" {
@@ -40,27 +49,27 @@ teardown() { common_teardown; }
 }
 
 @test "errno: nonblock_flags" {
-    compare_case errno_parity nonblock_flags
+    EXPECT_STATS="connect>=2" compare_case errno_parity nonblock_flags
 }
 
 @test "errno: nonblock_eagain" {
-    compare_case errno_parity nonblock_eagain
+    EXPECT_STATS="connect>=1" compare_case errno_parity nonblock_eagain
 }
 
 @test "errno: rcvtimeo" {
-    compare_case errno_parity rcvtimeo
+    EXPECT_STATS="created>=3 read>=6 accept>=1 connect>=1 sleep>=2" compare_case errno_parity rcvtimeo
 }
 
 @test "errno: sndtimeo" {
-    compare_case errno_parity sndtimeo
+    EXPECT_STATS="write>=3 connect>=1" compare_case errno_parity sndtimeo
 }
 
 @test "errno: accept_errors" {
-    compare_case errno_parity accept_errors
+    EXPECT_STATS="connect>=1 poll>=1" compare_case errno_parity accept_errors
 }
 
 @test "errno: efault" {
-    compare_case errno_parity efault
+    EXPECT_STATS="connect>=1" compare_case errno_parity efault
 }
 
 @test "errno: iov" {
@@ -68,15 +77,15 @@ teardown() { common_teardown; }
 }
 
 @test "errno: scm_rights" {
-    compare_case errno_parity scm_rights
+    EXPECT_STATS="created>=3 read>=2 sleep>=2" compare_case errno_parity scm_rights
 }
 
 @test "errno: shutdown" {
-    compare_case errno_parity shutdown
+    EXPECT_STATS="connect>=2" compare_case errno_parity shutdown
 }
 
 @test "errno: shutdown_wakes" {
-    compare_case errno_parity shutdown_wakes
+    EXPECT_STATS="created>=5 read>=2 accept>=2 connect>=1 sleep>=4" compare_case errno_parity shutdown_wakes
 }
 
 @test "errno: pipe_nonblock" {
@@ -84,15 +93,15 @@ teardown() { common_teardown; }
 }
 
 @test "errno: udp" {
-    compare_case errno_parity udp
+    EXPECT_STATS="created>=7 read>=6 sleep>=6" compare_case errno_parity udp
 }
 
 @test "errno: read_later" {
-    compare_case errno_parity read_later
+    EXPECT_STATS="created>=9 read>=8 connect>=1 sleep>=8" compare_case errno_parity read_later
 }
 
 @test "errno: zero_len" {
-    compare_case errno_parity zero_len
+    EXPECT_STATS="connect>=1" compare_case errno_parity zero_len
 }
 
 @test "errno: enotconn" {
@@ -100,7 +109,7 @@ teardown() { common_teardown; }
 }
 
 @test "errno: econnreset" {
-    compare_case errno_parity econnreset
+    EXPECT_STATS="created>=3 read>=2 connect>=2 sleep>=2" compare_case errno_parity econnreset
 }
 
 @test "errno: bind_errors" {

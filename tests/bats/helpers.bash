@@ -5,6 +5,12 @@
 # the two runs, and check the mechanism (how many kernel threads the
 # process really has).  Every run is bounded by `timeout`; every background
 # process is killed in teardown.
+#
+# A comparison also proves that coexec did its job in the coexec run:
+# that run has COEXEC_STATS=1 and a COEXEC_LOG_FILE, and the statistics
+# the library writes at exit must show what the case must cause (see
+# "Evidence" below).  A preload that failed to load, or that passed every
+# call through, makes every comparison fail.
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 COEXEC="$ROOT/scripts/coexec"
@@ -80,9 +86,146 @@ describe_rc() {
     esac
 }
 
+# ---- Evidence: what the statistics of a coexec run must show ------------
+#
+# With COEXEC_STATS=1 the library writes at exit (preload/stats.c)
+#
+#   coexec: stats: W workers, C threads created as coroutines, peak P live, S switches, L polls
+#   coexec: stats: parks by reason: read=R sleep=S ...      (or "none")
+#
+# to COEXEC_LOG_FILE and, today, to stderr as well (coexec_say writes
+# both).  Only a process in which the library loaded and adopted main as
+# worker 0 writes them; a forked child that exits writes its own pair.
+#
+# An expectation is a word NAME>=N or NAME<=N, NAME one of
+#   workers created peak switches polls   the numbers of the first line
+#   parks                                 parks of every reason together
+#   yield read write connect accept poll sleep join sync
+#                                         parks of one reason (the two
+#                                         "sync" entries added up)
+# Over several processes a NAME's value is its largest.  Every coexec run
+# must show statistics at all and STATS_ALWAYS; with COEXEC_WORKERS=N in
+# the environment, workers<=N too.  A case states more in EXPECT_STATS:
+#
+#   EXPECT_STATS="created>=1000 read>=1000" compare_native many_threads 1000
+#
+# compare_case adds created>=1 (every case runs on a thread of its own).
+STATS_ALWAYS="workers>=1 peak>=1"
+STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync"
+
+# stats_env LOG: sets STATS_ENV, the words that go before "$COEXEC" so that
+# the run writes its statistics to LOG (removed first).
+stats_env() {
+    rm -f "$1"
+    STATS_ENV=(env COEXEC_STATS=1 "COEXEC_LOG_FILE=$1")
+}
+
+# strip_stats FILE LOG: FILE on stdout without the statistics lines that
+# LOG holds (each line of LOG taken out once): what the program itself
+# wrote.  A statistics line that is not in LOG stays, so it shows in the
+# comparison.  Byte for byte otherwise, a last line without newline too.
+strip_stats() {
+    local f=$1 log=$2
+    if [ ! -s "$log" ] || ! grep -q '^coexec: stats: ' "$log"; then
+        cat "$f"
+        return
+    fi
+    awk -v logf="$log" '
+        BEGIN { while ((getline l < logf) > 0) if (l ~ /^coexec: stats: /) want[l]++ }
+        ($0 in want) && want[$0] > 0 { want[$0]--; next }
+        { print }
+    ' "$f" >"$f.stripped"
+    # awk ends every line with a newline; the file's last byte may not be one
+    if [ -s "$f" ] && [ "$(tail -c 1 "$f" | od -An -tx1 | tr -d ' ')" != 0a ] &&
+       [ -s "$f.stripped" ]; then
+        head -c -1 "$f.stripped"
+    else
+        cat "$f.stripped"
+    fi
+    rm -f "$f.stripped"
+}
+
+# check_stats LOG WHAT [EXPECTATION...]: the statistics in LOG (of the
+# coexec run WHAT) exist and show STATS_ALWAYS, workers<=$COEXEC_WORKERS
+# when that is set, and every EXPECTATION (words; one argument may hold
+# several).  Prints what they show; on failure, what is missing.
+check_stats() {
+    local log=$1 what=$2
+    shift 2
+    local want="$STATS_ALWAYS ${COEXEC_WORKERS:+workers<=$COEXEC_WORKERS} $*"
+    if [ ! -f "$log" ] || ! grep -qE '^coexec: stats: [0-9]+ workers, ' "$log"; then
+        echo "NO COEXEC EVIDENCE: $what wrote no statistics to $log, so coexec did" \
+             "not run there (library not loaded, or main not adopted)"
+        [ -f "$log" ] && { echo "---- $log:"; head -20 "$log"; }
+        return 1
+    fi
+    awk -v want="$want" -v what="$what" -v names="$STATS_NAMES" '
+        function put(k, v) { if (!(k in val) || v + 0 > val[k] + 0) val[k] = v + 0 }
+        /^coexec: stats: [0-9]+ workers, [0-9]+ threads created as coroutines, peak [0-9]+ live, [0-9]+ switches, [0-9]+ polls$/ {
+            procs++
+            put("workers", $3); put("created", $5); put("peak", $11)
+            put("switches", $13); put("polls", $15)
+            next
+        }
+        /^coexec: stats: parks by reason: / {
+            split("", cur)
+            total = 0
+            for (i = 6; i <= NF; i++) {
+                if ($i == "none")
+                    continue
+                split($i, kv, "=")
+                cur[kv[1]] += kv[2]
+                total += kv[2]
+            }
+            for (k in cur)
+                put(k, cur[k])
+            put("parks", total)
+            next
+        }
+        /^coexec: stats: / { print what ": unknown statistics line: " $0; bad = 1 }
+        END {
+            n = split(names, nm, " ")
+            for (i = 1; i <= n; i++) {
+                known[nm[i]] = 1
+                put(nm[i], 0)
+            }
+            line = ""
+            for (i = 1; i <= n; i++)
+                line = line " " nm[i] "=" val[nm[i]]
+            printf "coexec evidence of %s (%d process%s):%s\n", what, procs,
+                procs == 1 ? "" : "es", line
+            m = split(want, w, " ")
+            for (i = 1; i <= m; i++) {
+                if (!match(w[i], /^[a-z]+(>=|<=)[0-9]+$/)) {
+                    print "bad expectation \"" w[i] "\" (NAME>=N or NAME<=N)"
+                    bad = 1
+                    continue
+                }
+                op = index(w[i], ">=") ? ">=" : "<="
+                k = substr(w[i], 1, index(w[i], op) - 1)
+                lim = substr(w[i], index(w[i], op) + 2) + 0
+                if (!(k in known)) {
+                    print "bad expectation \"" w[i] "\": no statistic " k " (one of: " names ")"
+                    bad = 1
+                    continue
+                }
+                if (op == ">=" ? val[k] < lim : val[k] > lim) {
+                    print "COEXEC EVIDENCE MISSING: " what " must show " w[i] \
+                          ", its statistics show " k "=" val[k]
+                    bad = 1
+                }
+            }
+            exit bad
+        }
+    ' "$log" || { echo "---- $log:"; head -20 "$log"; return 1; }
+}
+
 # compare_native PROG ARGS...: run build/progs/PROG ARGS natively and under
-# coexec; stdout, stderr and exit status must be identical, and the native
-# run must have exited 0 (unless EXPECT_RC says otherwise).
+# coexec; stdout, stderr and exit status must be identical, the native run
+# must have exited 0 (unless EXPECT_RC says otherwise), and the coexec
+# run's statistics must show the evidence (STATS_ALWAYS and EXPECT_STATS,
+# see above).  The statistics lines are taken out of the coexec stderr
+# before it is compared.
 compare_native() {
     local name=$1
     shift
@@ -94,8 +237,10 @@ compare_native() {
 
     run_bounded "$d/native.out" "$d/native.err" "$p" "$@"
     local nrc=$RC
-    run_bounded "$d/coexec.out" "$d/coexec.err" "$COEXEC" "$p" "$@"
+    stats_env "$d/coexec.log"
+    run_bounded "$d/coexec.out" "$d/coexec.err.all" "${STATS_ENV[@]}" "$COEXEC" "$p" "$@"
     local crc=$RC
+    strip_stats "$d/coexec.err.all" "$d/coexec.log" >"$d/coexec.err"
 
     local bad=0
     local want_rc=${EXPECT_RC:-0}
@@ -118,6 +263,8 @@ compare_native() {
         diff -u "$d/native.err" "$d/coexec.err" | tail -n +3 | head -60
         bad=1
     fi
+    # shellcheck disable=SC2086  # EXPECT_STATS is several words
+    check_stats "$d/coexec.log" "coexec $name $*" ${EXPECT_STATS:-} || bad=1
     if [ "$bad" = 1 ]; then
         echo "---- command: $name $*"
         echo "---- native stdout:"; head -60 "$d/native.out"
@@ -129,9 +276,12 @@ compare_native() {
     return 0
 }
 
-# compare_case PROG CASE: one case of a scenario program.
+# compare_case PROG CASE: one case of a scenario program.  Every case runs
+# on the main thread and then on a thread of its own, so the coexec run
+# made at least one coroutine besides main.
 compare_case() {
-    RUN_TIMEOUT=$CASE_TIMEOUT compare_native "$1" "$2"
+    RUN_TIMEOUT=$CASE_TIMEOUT EXPECT_STATS="created>=1 ${EXPECT_STATS:-}" \
+        compare_native "$1" "$2"
 }
 
 # check_case_list PROG BATSFILE: every case PROG --list names has a
@@ -219,13 +369,15 @@ show_bg() {
 
 # start_server NAME [--coexec] ARGS...: start echo_server on an ephemeral
 # port (ARGS come before the port), wait for "listening on PORT"; sets
-# SERVER_PID and SERVER_PORT.
+# SERVER_PID and SERVER_PORT.  Under coexec the server writes its
+# statistics to NAME.log (and NAME.err) when it exits (not when killed).
 start_server() {
     local name=$1
     shift
     local pre=()
     if [ "${1:-}" = --coexec ]; then
-        pre=("$COEXEC")
+        stats_env "$BATS_TEST_TMPDIR/$name.log"
+        pre=("${STATS_ENV[@]}" "$COEXEC")
         shift
     fi
     local p
@@ -236,11 +388,55 @@ start_server() {
     SERVER_PORT=$(awk '/^listening on/ {print $3; exit}' "$BATS_TEST_TMPDIR/$name.out")
 }
 
-# assert_tasks_at_most PID MAX WHAT: the process has at most MAX tasks.
+# proc_alive PID: the process exists and has a live thread (not only a
+# zombie: a process that has exited but is not reaped yet still has a
+# /proc entry, and a leader that called pthread_exit is a zombie while
+# its other threads run).  Sets PROC_STATE to the leader's state letter,
+# empty when there is no such process.
+proc_alive() {
+    local st t
+    PROC_STATE=
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    PROC_STATE=${st%% *}
+    case $PROC_STATE in
+    Z | X | x) ;;
+    *) return 0 ;;
+    esac
+    for t in "/proc/$1/task/"*; do
+        st=$(cat "$t/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        case ${st%% *} in
+        Z | X | x) ;;
+        *) return 0 ;;
+        esac
+    done
+    return 1
+}
+
+# assert_tasks_at_most PID MAX WHAT: the process is alive and has at most
+# MAX tasks.  A process that is gone, or has exited and is only a zombie,
+# fails: there is nothing to count.
 assert_tasks_at_most() {
     local n
+    if ! proc_alive "$1"; then
+        if [ -z "$PROC_STATE" ]; then
+            echo "$3: process $1 is gone: cannot count its kernel threads"
+        else
+            echo "$3: process $1 has exited (state $PROC_STATE): cannot count its kernel threads"
+        fi
+        return 1
+    fi
     n=$(task_count "$1")
+    if ! proc_alive "$1"; then
+        echo "$3: process $1 exited while its kernel threads were counted ($n): the count says nothing"
+        return 1
+    fi
     echo "$3: $n kernel threads (bound $2)"
+    if [ "$n" -lt 1 ]; then
+        echo "$3: no kernel thread listed in /proc/$1/task: cannot count"
+        return 1
+    fi
     if [ "$n" -gt "$2" ]; then
         echo "$3 has $n kernel threads, more than $2: threads did not become coroutines"
         ls -l "/proc/$1/task" 2>/dev/null | head -20

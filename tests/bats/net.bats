@@ -3,6 +3,12 @@
 # transfers, MSG_WAITALL, MSG_PEEK, IPv6, dual stack, UDP server thread,
 # acceptor pool, sendfile, stdio on sockets, half-close), and the echo
 # server driven by echo_client from another process, native vs coexec.
+#
+# Every coexec run must also prove coexec ran it (statistics, see
+# "Evidence" in helpers.bash): the threads it creates as coroutines, a
+# blocking connect parked (connect), a read that waits for the peer
+# (read), acceptors waiting for clients (accept), sleeps (sleep).  The
+# single-threaded epoll client can only show that the library ran.
 
 load helpers
 
@@ -14,55 +20,55 @@ teardown() { common_teardown; }
 }
 
 @test "net_extra: large" {
-    compare_case net_extra large
+    EXPECT_STATS="created>=9 connect>=4" compare_case net_extra large
 }
 
 @test "net_extra: waitall" {
-    compare_case net_extra waitall
+    EXPECT_STATS="created>=5 read>=2 connect>=1 sleep>=22" compare_case net_extra waitall
 }
 
 @test "net_extra: peek" {
-    compare_case net_extra peek
+    EXPECT_STATS="created>=3 read>=2 connect>=1 sleep>=3" compare_case net_extra peek
 }
 
 @test "net_extra: ipv6" {
-    compare_case net_extra ipv6
+    EXPECT_STATS="created>=35 connect>=1 read>=1" compare_case net_extra ipv6
 }
 
 @test "net_extra: dual_stack" {
-    compare_case net_extra dual_stack
+    EXPECT_STATS="created>=19 connect>=1 read>=1" compare_case net_extra dual_stack
 }
 
 @test "net_extra: cloexec" {
-    compare_case net_extra cloexec
+    EXPECT_STATS="connect>=1" compare_case net_extra cloexec
 }
 
 @test "net_extra: udp_server" {
-    compare_case net_extra udp_server
+    EXPECT_STATS="created>=29 read>=1" compare_case net_extra udp_server
 }
 
 @test "net_extra: mmsg" {
-    compare_case net_extra mmsg
+    EXPECT_STATS="created>=3 read>=2 sleep>=2" compare_case net_extra mmsg
 }
 
 @test "net_extra: acceptor_pool" {
-    compare_case net_extra acceptor_pool
+    EXPECT_STATS="created>=49 accept>=1 connect>=1 read>=1" compare_case net_extra acceptor_pool
 }
 
 @test "net_extra: sendfile" {
-    compare_case net_extra sendfile
+    EXPECT_STATS="created>=3 connect>=1" compare_case net_extra sendfile
 }
 
 @test "net_extra: stdio" {
-    compare_case net_extra stdio
+    EXPECT_STATS="created>=5 read>=6 connect>=1 sleep>=8" compare_case net_extra stdio
 }
 
 @test "net_extra: half_close" {
-    compare_case net_extra half_close
+    EXPECT_STATS="created>=3 connect>=1 read>=1" compare_case net_extra half_close
 }
 
 @test "net_extra: many_conns" {
-    compare_case net_extra many_conns
+    EXPECT_STATS="created>=259 connect>=1 read>=1" compare_case net_extra many_conns
 }
 
 # echo_round MODE NAME SERVER-ARGS -- CLIENT-ARGS: run echo_server (MODE
@@ -88,10 +94,14 @@ echo_round() {
     SRV_RC=$RC
 }
 
-# compare_echo_results: after echo_round native nat ... and echo_round
-# coexec cx ...: both exit 0 and every output is identical.
+# compare_echo_results [EXPECTATION...]: after echo_round native nat ...
+# and echo_round coexec cx ...: both exit 0, every output is identical
+# (the coexec server's statistics lines taken out of its stderr), and its
+# statistics (cx.log) show EXPECTATION (see helpers.bash).
 compare_echo_results() {
     local d=$BATS_TEST_TMPDIR bad=0
+    mv "$d/cx.err" "$d/cx.err.all"
+    strip_stats "$d/cx.err.all" "$d/cx.log" >"$d/cx.err"
     echo "native: server exit $SRV_RC_NAT, client exit $CLI_RC_NAT"
     [ "$CLI_RC" = 0 ] || { echo "client against coexec server exited $CLI_RC"; bad=1; }
     [ "$SRV_RC" = 0 ] || { echo "coexec server exited $(describe_rc "$SRV_RC")"; bad=1; }
@@ -106,6 +116,7 @@ compare_echo_results() {
             bad=1
         fi
     done
+    check_stats "$d/cx.log" "coexec echo_server" "$@" || bad=1
     if [ "$bad" = 1 ]; then
         show_bg nat; show_bg nat-client; show_bg cx; show_bg cx-client
         return 1
@@ -118,7 +129,7 @@ compare_echo_results() {
     [ "$SRV_RC" = 0 ] && [ "$CLI_RC" = 0 ] || { show_bg nat; show_bg nat-client; false; }
     grep -qx 'served 50 connections, 1500000 bytes' "$BATS_TEST_TMPDIR/nat.out"
     echo_round coexec cx --max 50 -- -c 50 -b 10000 -r 3
-    compare_echo_results
+    compare_echo_results "created>=50 accept>=1 read>=1"
 }
 
 @test "echo: 20 connections over [::1] with 1 MiB each, server native vs coexec" {
@@ -126,7 +137,7 @@ compare_echo_results() {
     SRV_RC_NAT=$SRV_RC CLI_RC_NAT=$CLI_RC
     [ "$SRV_RC" = 0 ] && [ "$CLI_RC" = 0 ] || { show_bg nat; show_bg nat-client; false; }
     echo_round coexec cx --max 20 --bind ::1 -- --host ::1 -c 20 -b 1048576
-    compare_echo_results
+    compare_echo_results "created>=20 accept>=1 read>=1"
 }
 
 @test "echo: 500 connections at once, 5 rounds of 100 bytes, server native vs coexec" {
@@ -134,7 +145,7 @@ compare_echo_results() {
     SRV_RC_NAT=$SRV_RC CLI_RC_NAT=$CLI_RC
     [ "$SRV_RC" = 0 ] && [ "$CLI_RC" = 0 ] || { show_bg nat; show_bg nat-client; false; }
     echo_round coexec cx --max 500 -- -c 500 -b 100 -r 5 --parallel 500
-    compare_echo_results
+    compare_echo_results "created>=500 accept>=1 read>=1"
 }
 
 @test "echo: the epoll client itself under coexec, against a native server" {
@@ -144,14 +155,19 @@ compare_echo_results() {
     run_bounded "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/n.err" \
         "$c" -c 300 -b 3000 -r 2 "$SERVER_PORT"
     local nrc=$RC
-    run_bounded "$BATS_TEST_TMPDIR/x.out" "$BATS_TEST_TMPDIR/x.err" \
-        "$COEXEC" "$c" -c 300 -b 3000 -r 2 "$SERVER_PORT"
+    stats_env "$BATS_TEST_TMPDIR/x.log"
+    run_bounded "$BATS_TEST_TMPDIR/x.out" "$BATS_TEST_TMPDIR/x.err.all" \
+        "${STATS_ENV[@]}" "$COEXEC" "$c" -c 300 -b 3000 -r 2 "$SERVER_PORT"
+    strip_stats "$BATS_TEST_TMPDIR/x.err.all" "$BATS_TEST_TMPDIR/x.log" >"$BATS_TEST_TMPDIR/x.err"
     echo "native client exit $nrc, coexec client exit $(describe_rc "$RC")"
     cat "$BATS_TEST_TMPDIR/x.out" "$BATS_TEST_TMPDIR/x.err"
     [ "$nrc" = 0 ]
     [ "$RC" = 0 ]
     cmp "$BATS_TEST_TMPDIR/n.out" "$BATS_TEST_TMPDIR/x.out"
     cmp "$BATS_TEST_TMPDIR/n.err" "$BATS_TEST_TMPDIR/x.err"
+    # single-threaded: coexec passes its calls through (nothing to park
+    # for), so the statistics can only show that coexec ran it
+    check_stats "$BATS_TEST_TMPDIR/x.log" "coexec echo_client"
 }
 
 @test "echo: bad arguments give the same usage errors" {

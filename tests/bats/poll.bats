@@ -5,6 +5,15 @@
 # Each test runs one case of a test program natively and under coexec and
 # requires identical stdout, stderr and exit status.  Every case runs once
 # on the main thread and once on a thread of its own.
+#
+# The coexec run of each must also prove coexec ran it: its statistics
+# (COEXEC_STATS, see "Evidence" in helpers.bash) show at least one thread
+# created as a coroutine, and, in EXPECT_STATS, the parks the case cannot
+# do without: a wait that must time out, or that another thread ends after
+# a sleep, parks in poll (poll, select and epoll alike), and the helper
+# thread's sleep in sleep. A park counts only where a coroutine has
+# company (the main run of a case, before it starts a thread, makes the
+# real calls).
 
 load helpers
 
@@ -24,23 +33,23 @@ teardown() { common_teardown; }
 }
 
 @test "poll: timeout" {
-    compare_case poll_user timeout
+    EXPECT_STATS="poll>=1" compare_case poll_user timeout
 }
 
 @test "poll: ppoll_timeout" {
-    compare_case poll_user ppoll_timeout
+    EXPECT_STATS="poll>=2" compare_case poll_user ppoll_timeout
 }
 
 @test "poll: infinite_wake" {
-    compare_case poll_user infinite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user infinite_wake
 }
 
 @test "poll: ppoll_null_wake" {
-    compare_case poll_user ppoll_null_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user ppoll_null_wake
 }
 
 @test "poll: finite_wake" {
-    compare_case poll_user finite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user finite_wake
 }
 
 @test "poll: hup_pipe" {
@@ -52,7 +61,7 @@ teardown() { common_teardown; }
 }
 
 @test "poll: hup_wake" {
-    compare_case poll_user hup_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user hup_wake
 }
 
 @test "poll: rdhup" {
@@ -64,23 +73,23 @@ teardown() { common_teardown; }
 }
 
 @test "poll: negative_fd" {
-    compare_case poll_user negative_fd
+    EXPECT_STATS="poll>=1" compare_case poll_user negative_fd
 }
 
 @test "poll: pollout_full" {
-    compare_case poll_user pollout_full
+    EXPECT_STATS="poll>=3 sleep>=2" compare_case poll_user pollout_full
 }
 
 @test "poll: multi_waiters" {
-    compare_case poll_user multi_waiters
+    EXPECT_STATS="created>=11 poll>=10 sleep>=2" compare_case poll_user multi_waiters
 }
 
 @test "poll: concurrent_timeouts" {
-    compare_case poll_user concurrent_timeouts
+    EXPECT_STATS="created>=21 poll>=20" compare_case poll_user concurrent_timeouts
 }
 
 @test "poll: nfds0_sleep" {
-    compare_case poll_user nfds0_sleep
+    EXPECT_STATS="poll>=1" compare_case poll_user nfds0_sleep
 }
 
 @test "poll: errors" {
@@ -92,15 +101,15 @@ teardown() { common_teardown; }
 }
 
 @test "poll: eventfd_wake" {
-    compare_case poll_user eventfd_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user eventfd_wake
 }
 
 @test "poll: two_fds" {
-    compare_case poll_user two_fds
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user two_fds
 }
 
 @test "poll: listen_ready" {
-    compare_case poll_user listen_ready
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case poll_user listen_ready
 }
 
 @test "select: every case has a test here" {
@@ -116,23 +125,23 @@ teardown() { common_teardown; }
 }
 
 @test "select: timeout" {
-    compare_case select_user timeout
+    EXPECT_STATS="poll>=1" compare_case select_user timeout
 }
 
 @test "select: pselect_timeout" {
-    compare_case select_user pselect_timeout
+    EXPECT_STATS="poll>=2" compare_case select_user pselect_timeout
 }
 
 @test "select: infinite_wake" {
-    compare_case select_user infinite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user infinite_wake
 }
 
 @test "select: pselect_wake" {
-    compare_case select_user pselect_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user pselect_wake
 }
 
 @test "select: finite_wake" {
-    compare_case select_user finite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user finite_wake
 }
 
 @test "select: ebadf" {
@@ -144,7 +153,7 @@ teardown() { common_teardown; }
 }
 
 @test "select: nfds0_sleep" {
-    compare_case select_user nfds0_sleep
+    EXPECT_STATS="poll>=1" compare_case select_user nfds0_sleep
 }
 
 @test "select: writable" {
@@ -152,31 +161,31 @@ teardown() { common_teardown; }
 }
 
 @test "select: eof" {
-    compare_case select_user eof
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user eof
 }
 
 @test "select: write_full" {
-    compare_case select_user write_full
+    EXPECT_STATS="poll>=3 sleep>=2" compare_case select_user write_full
 }
 
 @test "select: oob" {
-    compare_case select_user oob
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user oob
 }
 
 @test "select: multi_waiters" {
-    compare_case select_user multi_waiters
+    EXPECT_STATS="created>=11 poll>=10 sleep>=2" compare_case select_user multi_waiters
 }
 
 @test "select: concurrent_timeouts" {
-    compare_case select_user concurrent_timeouts
+    EXPECT_STATS="created>=21 poll>=20" compare_case select_user concurrent_timeouts
 }
 
 @test "select: listen_ready" {
-    compare_case select_user listen_ready
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user listen_ready
 }
 
 @test "select: high_fd" {
-    compare_case select_user high_fd
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case select_user high_fd
 }
 
 @test "select: mixed" {
@@ -192,11 +201,11 @@ teardown() { common_teardown; }
 }
 
 @test "epoll: timeout" {
-    compare_case epoll_user timeout
+    EXPECT_STATS="poll>=3" compare_case epoll_user timeout
 }
 
 @test "epoll: pwait2" {
-    compare_case epoll_user pwait2
+    EXPECT_STATS="poll>=3 sleep>=2" compare_case epoll_user pwait2
 }
 
 @test "epoll: ready" {
@@ -204,15 +213,15 @@ teardown() { common_teardown; }
 }
 
 @test "epoll: infinite_wake" {
-    compare_case epoll_user infinite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user infinite_wake
 }
 
 @test "epoll: finite_wake" {
-    compare_case epoll_user finite_wake
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user finite_wake
 }
 
 @test "epoll: hup" {
-    compare_case epoll_user hup
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user hup
 }
 
 @test "epoll: rdhup" {
@@ -220,7 +229,7 @@ teardown() { common_teardown; }
 }
 
 @test "epoll: edge_triggered" {
-    compare_case epoll_user edge_triggered
+    EXPECT_STATS="poll>=3 sleep>=2" compare_case epoll_user edge_triggered
 }
 
 @test "epoll: oneshot" {
@@ -240,23 +249,23 @@ teardown() { common_teardown; }
 }
 
 @test "epoll: multi_waiters" {
-    compare_case epoll_user multi_waiters
+    EXPECT_STATS="created>=7 poll>=6 sleep>=6" compare_case epoll_user multi_waiters
 }
 
 @test "epoll: concurrent_timeouts" {
-    compare_case epoll_user concurrent_timeouts
+    EXPECT_STATS="created>=21 poll>=20" compare_case epoll_user concurrent_timeouts
 }
 
 @test "epoll: ctl_add_wakes" {
-    compare_case epoll_user ctl_add_wakes
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user ctl_add_wakes
 }
 
 @test "epoll: nested" {
-    compare_case epoll_user nested
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user nested
 }
 
 @test "epoll: eventfd" {
-    compare_case epoll_user eventfd
+    EXPECT_STATS="poll>=2 sleep>=2" compare_case epoll_user eventfd
 }
 
 @test "epoll: writable" {

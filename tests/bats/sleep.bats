@@ -5,6 +5,13 @@
 # Each test runs one case of a test program natively and under coexec and
 # requires identical stdout, stderr and exit status.  Every case runs once
 # on the main thread and once on a thread of its own.
+#
+# The coexec run of each must also prove coexec ran it: its statistics
+# (COEXEC_STATS, see "Evidence" in helpers.bash) show at least one thread
+# created as a coroutine, and, in EXPECT_STATS, the parks the case cannot
+# do without: every sleep of a positive time parks in sleep. A park counts
+# only where a coroutine has company (the main run of a case, before it
+# starts a thread, makes the real calls).
 
 load helpers
 
@@ -16,7 +23,7 @@ teardown() { common_teardown; }
 }
 
 @test "sleep: order" {
-    compare_case sleepers order
+    EXPECT_STATS="created>=401 sleep>=400" compare_case sleepers order
 }
 
 @test "sleep: zero" {
@@ -24,11 +31,11 @@ teardown() { common_teardown; }
 }
 
 @test "sleep: single" {
-    compare_case sleepers single
+    EXPECT_STATS="sleep>=10" compare_case sleepers single
 }
 
 @test "sleep: sleep1" {
-    compare_case sleepers sleep1
+    EXPECT_STATS="created>=3 sleep>=22" compare_case sleepers sleep1
 }
 
 @test "sleep: errors" {
@@ -36,5 +43,5 @@ teardown() { common_teardown; }
 }
 
 @test "sleep: eintr" {
-    compare_case sleepers eintr
+    EXPECT_STATS="created>=21 sleep>=40" compare_case sleepers eintr
 }

@@ -11,6 +11,12 @@
 # on the main thread and once on a thread of its own.  COEXEC_WORKERS=1
 # runs put every coroutine on one kernel thread, so a lock's owner and its
 # waiter are neighbours there.  A hang shows as "TIMED OUT".
+#
+# Every coexec run must also prove coexec ran it (statistics, see
+# "Evidence" in helpers.bash): the threads created as coroutines (exact
+# counts, the programs are deterministic), waits on locks, condvars,
+# semaphores and barriers that must wait (sync), sleeps and yields; with
+# COEXEC_WORKERS=1, one worker.
 
 load helpers
 
@@ -108,7 +114,8 @@ run_sampled() {
 # $INPUT natively and under coexec (outputs must be byte-identical, and
 # coexec must stay within the task bound), then decompress the coexec
 # output (saved as NAME.SUFFIX) under coexec with DECOMPRESS_ARGS (split on
-# blanks) and get $INPUT back.
+# blanks) and get $INPUT back.  The statistics of the compressing run must
+# show EXPECT_STATS, those of the decompressing one created>=1.
 real_program() {
     local name=$1 suffix=$2 dargs=$3
     shift 4
@@ -120,8 +127,11 @@ real_program() {
         show_bg "$name-native"
         return 1
     fi
-    run_sampled "$name-coexec" "$RUN_TIMEOUT" "$COEXEC" "$@" "$INPUT"
+    stats_env "$d/$name-coexec.log"
+    run_sampled "$name-coexec" "$RUN_TIMEOUT" "${STATS_ENV[@]}" "$COEXEC" "$@" "$INPUT"
     local crc=$RC ctasks=$MAX_TASKS
+    mv "$d/$name-coexec.err" "$d/$name-coexec.err.all"
+    strip_stats "$d/$name-coexec.err.all" "$d/$name-coexec.log" >"$d/$name-coexec.err"
     echo "coexec $*: exit $(describe_rc "$crc"), up to $ctasks kernel threads"
     if [ "$crc" != 0 ]; then
         show_bg "$name-coexec"
@@ -141,9 +151,12 @@ real_program() {
         echo "coexec $1 had $ctasks kernel threads, more than $TASK_BOUND: threads did not become coroutines"
         return 1
     fi
+    # shellcheck disable=SC2086  # EXPECT_STATS is several words
+    check_stats "$d/$name-coexec.log" "coexec $*" ${EXPECT_STATS:-} || return 1
     mv "$d/$name-coexec.out" "$d/$name.$suffix"
     # shellcheck disable=SC2086  # DECOMPRESS_ARGS are several words
-    run_bounded "$d/$name.back" "$d/$name.back.err" "$COEXEC" "$1" $dargs -c "$d/$name.$suffix"
+    stats_env "$d/$name.back.log"
+    run_bounded "$d/$name.back" "$d/$name.back.err" "${STATS_ENV[@]}" "$COEXEC" "$1" $dargs -c "$d/$name.$suffix"
     if [ "$RC" != 0 ]; then
         echo "coexec $1 $dargs exited $(describe_rc "$RC")"
         head -20 "$d/$name.back.err"
@@ -153,6 +166,7 @@ real_program() {
         echo "decompressing under coexec did not restore the input"
         return 1
     fi
+    check_stats "$d/$name.back.log" "coexec $1 $dargs" "created>=1"
 }
 
 # ---- sync_hang: the hangs ------------------------------------------------
@@ -162,27 +176,28 @@ real_program() {
 }
 
 @test "sync_hang: mutex_sleep" {
-    compare_case sync_hang mutex_sleep
+    EXPECT_STATS="created>=203 sync>=200 sleep>=2" compare_case sync_hang mutex_sleep
 }
 
 @test "sync_hang: mutex_pipe" {
-    compare_case sync_hang mutex_pipe
+    EXPECT_STATS="created>=203 sync>=200 read>=2" compare_case sync_hang mutex_pipe
 }
 
 @test "sync_hang: cond_many" {
-    compare_case sync_hang cond_many
+    EXPECT_STATS="created>=203 sync>=400 sleep>=4" compare_case sync_hang cond_many
 }
 
 @test "sync_hang: recursive_neighbour" {
-    compare_case sync_hang recursive_neighbour
+    EXPECT_STATS="created>=3 sync>=2 sleep>=2" compare_case sync_hang recursive_neighbour
 }
 
 @test "sync_hang: errorcheck_neighbour" {
-    compare_case sync_hang errorcheck_neighbour
+    EXPECT_STATS="created>=3 sync>=2 sleep>=2" compare_case sync_hang errorcheck_neighbour
 }
 
 @test "sync_hang: every case with one worker (owner and waiters on one kernel thread)" {
-    COEXEC_WORKERS=1 compare_native sync_hang
+    COEXEC_WORKERS=1 EXPECT_STATS="created>=615 sync>=804 read>=2 sleep>=10" \
+        compare_native sync_hang
 }
 
 @test "mechanism: native, 50 threads blocked on a mutex and 50 on a condvar are >= 101 kernel threads" {
@@ -197,13 +212,15 @@ real_program() {
 }
 
 @test "mechanism: coexec, 500 threads blocked on a mutex and 500 on a condvar stay within the task bound" {
-    start_bg sp "$COEXEC" "$(prog sync_hang)" --park 500 1500
+    stats_env "$BATS_TEST_TMPDIR/sp.log"
+    start_bg sp "${STATS_ENV[@]}" "$COEXEC" "$(prog sync_hang)" --park 500 1500
     wait_for_line sp "$BG_PID" '^parked 1000$' 30
     sleep 0.3   # let the last ones reach their call
     assert_tasks_at_most "$BG_PID" "$TASK_BOUND" "coexec sync_hang --park 500"
     wait_bg "$BG_PID" 60
     [ "$RC" = 0 ] || { show_bg sp; false; }
     grep -qx 'joined 1000' "$BATS_TEST_TMPDIR/sp.out"
+    check_stats "$BATS_TEST_TMPDIR/sp.log" "coexec sync_hang --park 500" "created>=1000 sync>=1000"
 }
 
 # ---- sync_stress: exact results under load ---------------------------------
@@ -216,12 +233,16 @@ real_program() {
 # which natively takes 10 s or more per run (every unlock hands the mutex
 # to a sleeping kernel thread).  The full size runs under coexec below.
 @test "sync_stress: counter_yield, 10000 threads x 10 with sched_yield in the critical section" {
-    CASE_TIMEOUT=$STRESS_TIMEOUT compare_stress counter_yield --iters 10
+    CASE_TIMEOUT=$STRESS_TIMEOUT EXPECT_STATS="created>=20001 sync>=1 yield>=1" \
+        compare_stress counter_yield --iters 10
 }
 
 @test "sync_stress: counter_yield at full size (10000 threads x 100) under coexec gives the exact count" {
     local d=$BATS_TEST_TMPDIR
-    RUN_TIMEOUT=$STRESS_TIMEOUT run_bounded "$d/out" "$d/err" "$COEXEC" "$(prog sync_stress)" counter_yield
+    stats_env "$d/log"
+    RUN_TIMEOUT=$STRESS_TIMEOUT run_bounded "$d/out" "$d/err.all" "${STATS_ENV[@]}" "$COEXEC" \
+        "$(prog sync_stress)" counter_yield
+    strip_stats "$d/err.all" "$d/log" >"$d/err"
     local want='== counter_yield
 main: 10000 threads x 100: counter 1000000 (expected 1000000)
 thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
@@ -232,48 +253,51 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
         echo "---- stderr:"; head -20 "$d/err"
         return 1
     fi
+    check_stats "$d/log" "coexec sync_stress counter_yield" "created>=20001 sync>=1 yield>=1"
 }
 
 # Natively each 1 us nanosleep costs some 100 us (timer slack), all of them
 # in the critical section: 2000 threads x 20 keep it to a few seconds.
 @test "sync_stress: counter_sleep, 2000 threads x 20 with a 1 us nanosleep in the critical section" {
-    CASE_TIMEOUT=$STRESS_TIMEOUT compare_stress counter_sleep --threads 2000 --iters 20
+    CASE_TIMEOUT=$STRESS_TIMEOUT EXPECT_STATS="created>=4001 sync>=1 sleep>=1" \
+        compare_stress counter_sleep --threads 2000 --iters 20
 }
 
 @test "sync_stress: queue, 4 producers and 4 consumers on 8 slots" {
-    compare_stress queue
+    EXPECT_STATS="created>=17 sync>=1" compare_stress queue
 }
 
 @test "sync_stress: rwlock, 200 readers and 4 writers" {
-    compare_stress rwlock
+    EXPECT_STATS="created>=409 sync>=1" compare_stress rwlock
 }
 
 @test "sync_stress: rwlock_prefer_writer" {
-    compare_stress rwlock_prefer_writer
+    EXPECT_STATS="created>=409 sync>=1" compare_stress rwlock_prefer_writer
 }
 
 @test "sync_stress: barrier, 1000 threads x 5 rounds" {
-    compare_stress barrier
+    EXPECT_STATS="created>=2001 sync>=9990" compare_stress barrier
 }
 
 @test "sync_stress: sem_pool, 100 threads sharing 4 permits" {
-    compare_stress sem_pool
+    EXPECT_STATS="created>=201 sync>=1 sleep>=1" compare_stress sem_pool
 }
 
 @test "sync_stress: sem_handoff, 1000 waiters" {
-    compare_stress sem_handoff
+    EXPECT_STATS="created>=2001 sync>=2000 sleep>=2" compare_stress sem_handoff
 }
 
 @test "sync_stress: once, 1000 threads" {
-    compare_stress once
+    EXPECT_STATS="created>=2001 sync>=1 sleep>=2" compare_stress once
 }
 
 @test "sync_stress: spin, sched_yield inside the critical section" {
-    compare_stress spin
+    EXPECT_STATS="created>=9 yield>=1" compare_stress spin
 }
 
 @test "sync_stress: several cases with one worker" {
-    COEXEC_WORKERS=1 RUN_TIMEOUT=$STRESS_TIMEOUT compare_native sync_stress \
+    COEXEC_WORKERS=1 RUN_TIMEOUT=$STRESS_TIMEOUT EXPECT_STATS="created>=8630 sync>=1 yield>=1" \
+        compare_native sync_stress \
         --threads 2000 --iters 10 counter_yield queue rwlock barrier sem_pool once
 }
 
@@ -290,43 +314,43 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "sync_timed: mutex_timedlock" {
-    compare_case sync_timed mutex_timedlock
+    EXPECT_STATS="created>=5 sync>=4 read>=2 sleep>=2" compare_case sync_timed mutex_timedlock
 }
 
 @test "sync_timed: mutex_clocklock" {
-    compare_case sync_timed mutex_clocklock
+    EXPECT_STATS="created>=9 sync>=8 read>=4 sleep>=4" compare_case sync_timed mutex_clocklock
 }
 
 @test "sync_timed: cond_timedwait" {
-    compare_case sync_timed cond_timedwait
+    EXPECT_STATS="created>=5 sync>=6 sleep>=4" compare_case sync_timed cond_timedwait
 }
 
 @test "sync_timed: cond_monotonic" {
-    compare_case sync_timed cond_monotonic
+    EXPECT_STATS="created>=3 sync>=3 sleep>=2" compare_case sync_timed cond_monotonic
 }
 
 @test "sync_timed: cond_clockwait" {
-    compare_case sync_timed cond_clockwait
+    EXPECT_STATS="created>=9 sync>=12 sleep>=8" compare_case sync_timed cond_clockwait
 }
 
 @test "sync_timed: rwlock_timed" {
-    compare_case sync_timed rwlock_timed
+    EXPECT_STATS="created>=13 sync>=12 read>=6 sleep>=6" compare_case sync_timed rwlock_timed
 }
 
 @test "sync_timed: rwlock_clock" {
-    compare_case sync_timed rwlock_clock
+    EXPECT_STATS="created>=25 sync>=24 read>=12 sleep>=12" compare_case sync_timed rwlock_clock
 }
 
 @test "sync_timed: sem_timed" {
-    compare_case sync_timed sem_timed
+    EXPECT_STATS="created>=7 sync>=9 sleep>=6" compare_case sync_timed sem_timed
 }
 
 @test "sync_timed: timedjoin" {
-    compare_case sync_timed timedjoin
+    EXPECT_STATS="created>=5 join>=4 read>=2 sleep>=2" compare_case sync_timed timedjoin
 }
 
 @test "sync_timed: clockjoin" {
-    compare_case sync_timed clockjoin
+    EXPECT_STATS="created>=9 join>=8 read>=4 sleep>=4" compare_case sync_timed clockjoin
 }
 
 # ---- sync_misuse: error returns --------------------------------------------
@@ -336,15 +360,15 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "sync_misuse: errorcheck" {
-    compare_case sync_misuse errorcheck
+    EXPECT_STATS="created>=7" compare_case sync_misuse errorcheck
 }
 
 @test "sync_misuse: recursive" {
-    compare_case sync_misuse recursive
+    EXPECT_STATS="created>=7" compare_case sync_misuse recursive
 }
 
 @test "sync_misuse: normal" {
-    compare_case sync_misuse normal
+    EXPECT_STATS="created>=19" compare_case sync_misuse normal
 }
 
 @test "sync_misuse: timedlock_inval" {
@@ -356,15 +380,15 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "sync_misuse: cond_inval" {
-    compare_case sync_misuse cond_inval
+    EXPECT_STATS="created>=3" compare_case sync_misuse cond_inval
 }
 
 @test "sync_misuse: cond_eperm" {
-    compare_case sync_misuse cond_eperm
+    EXPECT_STATS="created>=5" compare_case sync_misuse cond_eperm
 }
 
 @test "sync_misuse: rwlock_errors" {
-    compare_case sync_misuse rwlock_errors
+    EXPECT_STATS="created>=13" compare_case sync_misuse rwlock_errors
 }
 
 @test "sync_misuse: barrier_errors" {
@@ -376,7 +400,7 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "sync_misuse: spin_errors" {
-    compare_case sync_misuse spin_errors
+    EXPECT_STATS="created>=5" compare_case sync_misuse spin_errors
 }
 
 @test "sync_misuse: consistent" {
@@ -384,15 +408,15 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "sync_misuse: robust" {
-    compare_case sync_misuse robust
+    EXPECT_STATS="created>=5" compare_case sync_misuse robust
 }
 
 @test "sync_misuse: static_init" {
-    compare_case sync_misuse static_init
+    EXPECT_STATS="created>=43" compare_case sync_misuse static_init
 }
 
 @test "sync_misuse: lock cases with one worker (the other thread is a neighbour)" {
-    COEXEC_WORKERS=1 compare_native sync_misuse errorcheck recursive normal \
+    COEXEC_WORKERS=1 EXPECT_STATS="created>=99" compare_native sync_misuse errorcheck recursive normal \
         cond_eperm rwlock_errors spin_errors static_init
 }
 
@@ -403,47 +427,47 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 @test "cxx_sync: mutex" {
-    compare_case cxx_sync mutex
+    EXPECT_STATS="created>=203 sync>=1 yield>=1" compare_case cxx_sync mutex
 }
 
 @test "cxx_sync: recursive_mutex" {
-    compare_case cxx_sync recursive_mutex
+    EXPECT_STATS="created>=107" compare_case cxx_sync recursive_mutex
 }
 
 @test "cxx_sync: timed_mutex" {
-    compare_case cxx_sync timed_mutex
+    EXPECT_STATS="created>=5 sync>=2" compare_case cxx_sync timed_mutex
 }
 
 @test "cxx_sync: condition_variable" {
-    compare_case cxx_sync condition_variable
+    EXPECT_STATS="created>=19 sync>=2" compare_case cxx_sync condition_variable
 }
 
 @test "cxx_sync: shared_mutex" {
-    compare_case cxx_sync shared_mutex
+    EXPECT_STATS="created>=225 sync>=2" compare_case cxx_sync shared_mutex
 }
 
 @test "cxx_sync: call_once" {
-    compare_case cxx_sync call_once
+    EXPECT_STATS="created>=2001 sync>=2 sleep>=2" compare_case cxx_sync call_once
 }
 
 @test "cxx_sync: call_once_throw" {
-    compare_case cxx_sync call_once_throw
+    EXPECT_STATS="created>=201 sync>=1" compare_case cxx_sync call_once_throw
 }
 
 @test "cxx_sync: static_guard" {
-    compare_case cxx_sync static_guard
+    EXPECT_STATS="created>=201 sync>=2 sleep>=2" compare_case cxx_sync static_guard
 }
 
 @test "cxx_sync: static_guard_throw" {
-    compare_case cxx_sync static_guard_throw
+    EXPECT_STATS="created>=201 sync>=1" compare_case cxx_sync static_guard_throw
 }
 
 @test "cxx_sync: future" {
-    compare_case cxx_sync future
+    EXPECT_STATS="created>=205 sync>=1" compare_case cxx_sync future
 }
 
 @test "cxx_sync: statics, call_once and recursive_mutex with one worker" {
-    COEXEC_WORKERS=1 compare_native cxx_sync recursive_mutex call_once static_guard \
+    COEXEC_WORKERS=1 EXPECT_STATS="created>=2510 sync>=1" compare_native cxx_sync recursive_mutex call_once static_guard \
         static_guard_throw
 }
 
@@ -456,7 +480,7 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 @test "real program: pigz -p 8 output under coexec is byte-identical, pigz -d under coexec restores 64 MiB" {
     need_cmd pigz
     make_input
-    real_program pigz gz "-p 8 -d" -- pigz -p 8 -c
+    EXPECT_STATS="created>=8 sync>=1" real_program pigz gz "-p 8 -d" -- pigz -p 8 -c
 }
 
 # xz -T4 at the default preset takes about a minute here; -1 keeps it to a
@@ -464,5 +488,5 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 @test "real program: xz -T4 -1 output under coexec is byte-identical, xz -d -T4 under coexec restores 64 MiB" {
     need_cmd xz
     make_input
-    real_program xz xz "-d -T4" -- xz -T4 -1 -c
+    EXPECT_STATS="created>=4 sync>=1" real_program xz xz "-d -T4" -- xz -T4 -1 -c
 }

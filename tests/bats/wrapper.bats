@@ -25,6 +25,29 @@ need_library() {
 	[ -f "$LIB" ] || skip "build/libcoexec.so is not built (make lib)"
 }
 
+# A run compared with the native one runs as `"$COEXEC" --stats --log-file
+# "$log" ...`; then ran_coexec LOG: its statistics are in LOG, so the
+# library was loaded into the program and adopted its main thread (a
+# preload that did nothing would leave none).  Like helpers.bash, which
+# this file does not load.
+ran_coexec() {
+	grep -qE '^coexec: stats: [0-9]+ workers, [0-9]+ threads created as coroutines, ' "$1" || {
+		echo "NO COEXEC EVIDENCE: no statistics in $1: the library did not run"
+		cat "$1" 2>/dev/null
+		false
+	}
+}
+
+# stderr_only_stats LOG: after `run --separate-stderr`, $stderr holds
+# nothing the program wrote: it is empty or just the statistics lines of
+# LOG (the library writes them to stderr as well as to the log file).
+stderr_only_stats() {
+	[ -z "$stderr" ] || [ "$stderr" = "$(grep '^coexec: stats: ' "$1")" ] || {
+		echo "stderr: $stderr"
+		false
+	}
+}
+
 # --- help, version ------------------------------------------------------
 
 @test "--help and -h print the usage on stdout and exit 0" {
@@ -182,8 +205,10 @@ need_library() {
 @test "coexec python3 runs a Python program" {
 	need_library
 	command -v python3 >/dev/null || skip "no python3"
-	run -0 --separate-stderr "$COEXEC" python3 -c 'print(1)'
+	log=$BATS_TEST_TMPDIR/coexec.log
+	run -0 --separate-stderr "$COEXEC" --stats --log-file "$log" python3 -c 'print(1)'
 	[ "$output" = 1 ]
+	ran_coexec "$log"
 }
 
 @test "coexec curl --version prints what curl prints natively" {
@@ -191,8 +216,10 @@ need_library() {
 	command -v curl >/dev/null || skip "no curl"
 	run -0 --separate-stderr curl --version
 	native=$output
-	run -0 --separate-stderr "$COEXEC" curl --version
+	log=$BATS_TEST_TMPDIR/coexec.log
+	run -0 --separate-stderr "$COEXEC" --stats --log-file "$log" curl --version
 	[ "$output" = "$native" ]
+	ran_coexec "$log"
 }
 
 @test "exec in place: same pid, and a signal's exit status" {
@@ -217,9 +244,11 @@ need_library() {
 	run -0 --separate-stderr /usr/bin/printf '[%s]\n' "${args[@]}"
 	native=$output
 	[ "${#lines[@]}" -gt 5000 ]
-	run -0 --separate-stderr "$COEXEC" /usr/bin/printf '[%s]\n' "${args[@]}"
+	log=$BATS_TEST_TMPDIR/coexec.log
+	run -0 --separate-stderr "$COEXEC" --stats --log-file "$log" /usr/bin/printf '[%s]\n' "${args[@]}"
 	[ "$output" = "$native" ]
-	[ -z "$stderr" ]
+	stderr_only_stats "$log"
+	ran_coexec "$log"
 }
 
 @test "the wrapper starts no helper process: its execve, then the program's" {
@@ -302,6 +331,22 @@ need_library() {
 	need_library
 	run -0 --separate-stderr "$COEXEC" sh -c 'cat /proc/$$/maps'
 	[[ $output == *"$LIB"* ]]
+}
+
+@test "--stats with --log-file: the statistics are in the log file, stdout is the program's" {
+	need_library
+	log=$BATS_TEST_TMPDIR/coexec.log
+	# (a program that ends with exit(), which runs the library's atexit
+	# handler; dash's sh ends with _exit and writes no statistics)
+	run -2 --separate-stderr "$COEXEC" --stats --log-file "$log" ls -d / /no/such/file
+	[ "$output" = / ]
+	ran_coexec "$log"
+	grep -qx 'coexec: stats: parks by reason: .*' "$log"
+	# stderr: the program's line, and no coexec line that is not in the log
+	[[ ${stderr_lines[0]} == "ls: "*"/no/such/file"* ]]
+	for l in "${stderr_lines[@]:1}"; do
+		grep -qxF -- "$l" "$log" || { echo "on stderr, not in the log: $l"; false; }
+	done
 }
 
 # --- environment set by the options -------------------------------------
