@@ -156,6 +156,11 @@ static int inline_ok(void)
 
 void pool_run(void (*fn)(void *), void *arg)
 {
+	pool_run_as(fn, arg, PARK_POOL);
+}
+
+void pool_run_as(void (*fn)(void *), void *arg, enum park_reason why)
+{
 	struct pool_job *j = inline_ok() ? NULL : job_new(fn, arg, NULL);
 	if (!j) {
 		fn(arg);
@@ -164,7 +169,7 @@ void pool_run(void (*fn)(void *), void *arg)
 	if (submit(j) < 0)
 		serve_queue();
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
-		addr_wait_as(&j->done, 0, -1, PARK_POOL);
+		addr_wait_as(&j->done, 0, -1, why);
 	job_put(j);
 }
 
@@ -180,10 +185,10 @@ struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void
 	return j;
 }
 
-int pool_wait(struct pool_job *j)
+int pool_wait(struct pool_job *j, enum park_reason why)
 {
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
-		if (addr_wait_as(&j->done, 0, -1, PARK_POOL_INTR) == -EINTR &&
+		if (addr_wait_as(&j->done, 0, -1, why) == -EINTR &&
 		    !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
 			return -EINTR;
 	return 0;

@@ -11,6 +11,8 @@
 #ifndef SCHED_POOL_H
 #define SCHED_POOL_H
 
+#include "sched/worker.h"
+
 extern int pool_max;
 
 /* Run fn(arg) on a pool thread; the calling coroutine parks until it has
@@ -18,17 +20,21 @@ extern int pool_max;
  * process, runs fn itself: blocking its kernel thread harms nobody. If no
  * pool thread can be started, fn runs on the caller too. */
 void pool_run(void (*fn)(void *), void *arg);
+/* The same, parked for the reason the caller waits (what the statistics
+ * and the log show: the connect, not the pool); never interrupted. */
+void pool_run_as(void (*fn)(void *), void *arg, enum park_reason why);
 
 /* The same in three steps, for a caller that may stop waiting (a signal,
  * a cancellation). pool_submit queues fn(arg), or runs it inline and
- * returns NULL where pool_run would (arg is then still the caller's). pool_wait parks until fn has run (0)
- * or a signal or cancellation interrupts the wait (-EINTR; co_intr_sig()
- * names it; waiting again is allowed). pool_release lets go: if fn has not
+ * returns NULL where pool_run would (arg is then still the caller's).
+ * pool_wait parks (for the reason why, one a signal interrupts) until fn
+ * has run (0) or a signal or cancellation interrupts the wait (-EINTR;
+ * co_intr_sig() names it; waiting again is allowed). pool_release lets go: if fn has not
  * finished, it goes on without the caller, and release(arg) runs after it
  * on whichever side lets go last; arg must be the caller's to give away. */
 struct pool_job;
 struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void *));
-int pool_wait(struct pool_job *j);
+int pool_wait(struct pool_job *j, enum park_reason why);
 void pool_release(struct pool_job *j);
 
 /* In a forked child: the pool's threads are gone; forget them. */

@@ -49,7 +49,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
-	[PARK_POOL] = "pool",       [PARK_POOL_INTR] = "pool",
+	[PARK_POOL] = "pool",
 };
 
 int64_t now_ns(void)

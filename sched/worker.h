@@ -40,7 +40,7 @@ enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
 enum park_reason {
 	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
 	PARK_SLEEP, PARK_JOIN, PARK_IDLE, PARK_SYNC, PARK_SYNC_INTR, PARK_POOL,
-	PARK_POOL_INTR, PARK__COUNT
+	PARK__COUNT
 };
 
 /* What becomes of a coroutine's object when it ends (co->fate). */

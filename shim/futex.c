@@ -13,8 +13,6 @@
 #include <unistd.h>
 
 #include "sched/park.h"
-#include "sched/pool.h"
-#include "sched/sys.h"
 #include "shim/shim.h"
 #include "shim/sync.h"
 
@@ -70,32 +68,6 @@ static long futex_wait(int *addr, int val, const struct timespec *t, int op)
 	}
 }
 
-struct shared_wait {
-	long a[6];
-	long ret;
-	int err;
-};
-
-static void shared_wait_run(void *p)
-{
-	struct shared_wait *w = p;
-	long r = SYS6(SYS_futex, w->a[0], w->a[1], w->a[2], w->a[3], w->a[4], w->a[5]);
-	w->ret = r < 0 ? -1 : r;
-	w->err = r < 0 ? (int)-r : 0;
-}
-
-/* A shared futex wait blocks for real, on the pool, while the coroutine
- * parks; a wake from any process reaches it. (A signal does not interrupt
- * it there yet: coexec.7, LIMITATIONS.) */
-static long shared_wait(long a, long b, long c, long d, long e, long f)
-{
-	struct shared_wait w = { { a, b, c, d, e, f }, 0, 0 };
-	pool_run(shared_wait_run, &w);
-	if (w.ret < 0)
-		errno = w.err;
-	return w.ret;
-}
-
 EXPORT long syscall(long n, ...)
 {
 	va_list ap;
@@ -104,9 +76,11 @@ EXPORT long syscall(long n, ...)
 	long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
 	va_end(ap);
 
-	/* Only private futexes park: a shared one may be woken by another
-	 * process, which knows nothing of our waiters (it goes to the pool). */
-	if (n == SYS_futex && co_self() && ((int)b & FUTEX_PRIVATE_FLAG)) {
+	/* A futex without FUTEX_PRIVATE_FLAG parks too: libstdc++ waits that
+	 * way for std::future and atomic waits in private memory, and a pool
+	 * thread per waiter would cost a kernel thread each. A wake from
+	 * another process does not reach it (coexec.7, LIMITATIONS). */
+	if (n == SYS_futex && co_self()) {
 		int op = (int)b & FUTEX_CMD_MASK;
 		if (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET)
 			return futex_wait((int *)a, (int)c, (const struct timespec *)d, (int)b);
@@ -124,8 +98,5 @@ EXPORT long syscall(long n, ...)
 		return close((int)a);
 	if (n == SYS_close_range)
 		return close_range((unsigned)a, (unsigned)b, (int)c);
-	if (n == SYS_futex && co_self() && ((b & FUTEX_CMD_MASK) == FUTEX_WAIT ||
-					    (b & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET))
-		return shared_wait(a, b, c, d, e, f);
 	return REAL_FN(syscall)(n, a, b, c, d, e, f);
 }

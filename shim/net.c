@@ -160,7 +160,7 @@ static long accept_ready(int fd, struct fdent *e, struct accept_args *a, int64_t
 		accept_run(&j); /* returns at once: the connection is there */
 		turn_give(e);
 	} else {
-		pool_run(accept_run, &j);
+		pool_run_as(accept_run, &j, PARK_ACCEPT);
 	}
 	return j.ret;
 }
@@ -233,11 +233,11 @@ static void pooled_run(void *p)
 
 /* Run c on the pool, parked; -EINTR when a signal interrupted the wait and
  * the call goes on without us (connect only: may_leave). Takes c. */
-static long pooled(struct co *self, struct pooled *c, int may_leave)
+static long pooled(struct co *self, struct pooled *c, int may_leave, enum park_reason why)
 {
 	struct pool_job *j = pool_submit(pooled_run, c, free);
 	if (j) {
-		while (pool_wait(j) == -EINTR) {
+		while (pool_wait(j, why) == -EINTR) {
 			if (co_intr_sig(self) == CO_SIG_CANCEL) {
 				if (!self->cancel_disabled) {
 					pool_release(j);
@@ -287,7 +287,7 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 	c->fd = fd;
 	c->alen = alen;
 	LOG(LOG_NET, "fd %d: blocking connect on the pool", fd);
-	return sysret(pooled(self, c, 1));
+	return sysret(pooled(self, c, 1, PARK_CONNECT));
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -346,7 +346,7 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 	c->count = count;
 	/* A signal does not interrupt it on the pool yet: the wait lasts
 	 * until the call returns (coexec.7, LIMITATIONS). */
-	return sysret(pooled(self, c, 0));
+	return sysret(pooled(self, c, 0, PARK_WRITE));
 }
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)

@@ -33,15 +33,15 @@ teardown() { common_teardown; }
 }
 
 @test "errno: connect_refused" {
-    EXPECT_STATS="connect>=2" compare_case errno_parity connect_refused
+    EXPECT_STATS="pooljobs>=2" compare_case errno_parity connect_refused
 }
 
 @test "errno: connect_nonblock" {
-    EXPECT_STATS="connect>=2" compare_case errno_parity connect_nonblock
+    EXPECT_STATS="pooljobs>=2" compare_case errno_parity connect_nonblock
 }
 
 @test "errno: epipe" {
-    EXPECT_STATS="connect>=1 sleep>=1" compare_case errno_parity epipe
+    EXPECT_STATS="pooljobs>=1 sleep>=1" compare_case errno_parity epipe
 }
 
 @test "errno: sigpipe" {
@@ -49,27 +49,27 @@ teardown() { common_teardown; }
 }
 
 @test "errno: nonblock_flags" {
-    EXPECT_STATS="connect>=2" compare_case errno_parity nonblock_flags
+    EXPECT_STATS="pooljobs>=2" compare_case errno_parity nonblock_flags
 }
 
 @test "errno: nonblock_eagain" {
-    EXPECT_STATS="connect>=1" compare_case errno_parity nonblock_eagain
+    EXPECT_STATS="pooljobs>=1" compare_case errno_parity nonblock_eagain
 }
 
 @test "errno: rcvtimeo" {
-    EXPECT_STATS="created>=3 read>=6 accept>=1 connect>=1 sleep>=2" compare_case errno_parity rcvtimeo
+    EXPECT_STATS="created>=3 read>=6 accept>=1 pooljobs>=1 sleep>=2" compare_case errno_parity rcvtimeo
 }
 
 @test "errno: sndtimeo" {
-    EXPECT_STATS="write>=3 connect>=1" compare_case errno_parity sndtimeo
+    EXPECT_STATS="write>=3 pooljobs>=1" compare_case errno_parity sndtimeo
 }
 
 @test "errno: accept_errors" {
-    EXPECT_STATS="connect>=1 poll>=1" compare_case errno_parity accept_errors
+    EXPECT_STATS="pooljobs>=1 poll>=1" compare_case errno_parity accept_errors
 }
 
 @test "errno: efault" {
-    EXPECT_STATS="connect>=1" compare_case errno_parity efault
+    EXPECT_STATS="pooljobs>=1" compare_case errno_parity efault
 }
 
 @test "errno: iov" {
@@ -81,11 +81,11 @@ teardown() { common_teardown; }
 }
 
 @test "errno: shutdown" {
-    EXPECT_STATS="connect>=2" compare_case errno_parity shutdown
+    EXPECT_STATS="pooljobs>=2" compare_case errno_parity shutdown
 }
 
 @test "errno: shutdown_wakes" {
-    EXPECT_STATS="created>=5 read>=2 accept>=2 connect>=1 sleep>=4" compare_case errno_parity shutdown_wakes
+    EXPECT_STATS="created>=5 read>=2 accept>=2 pooljobs>=1 sleep>=4" compare_case errno_parity shutdown_wakes
 }
 
 @test "errno: pipe_nonblock" {
@@ -97,11 +97,11 @@ teardown() { common_teardown; }
 }
 
 @test "errno: read_later" {
-    EXPECT_STATS="created>=9 read>=8 connect>=1 sleep>=8" compare_case errno_parity read_later
+    EXPECT_STATS="created>=9 read>=8 pooljobs>=1 sleep>=8" compare_case errno_parity read_later
 }
 
 @test "errno: zero_len" {
-    EXPECT_STATS="connect>=1" compare_case errno_parity zero_len
+    EXPECT_STATS="pooljobs>=1" compare_case errno_parity zero_len
 }
 
 @test "errno: enotconn" {
@@ -109,7 +109,7 @@ teardown() { common_teardown; }
 }
 
 @test "errno: econnreset" {
-    EXPECT_STATS="created>=3 read>=2 connect>=2 sleep>=2" compare_case errno_parity econnreset
+    EXPECT_STATS="created>=3 read>=2 pooljobs>=2 sleep>=2" compare_case errno_parity econnreset
 }
 
 @test "errno: bind_errors" {

@@ -73,10 +73,6 @@ teardown() { common_teardown; }
     grep -qx 'thread: first joiner: 0; second joiner: EINVAL' "$BATS_TEST_TMPDIR/o"
 }
 
-@test "foundations: futex_shared" {
-    compare_case foundations futex_shared
-}
-
 @test "foundations: futex_restart" {
     compare_case foundations futex_restart
 }

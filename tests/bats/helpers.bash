@@ -111,7 +111,7 @@ describe_rc() {
 #
 # compare_case adds created>=1 (every case runs on a thread of its own).
 STATS_ALWAYS="workers>=1 peak>=1"
-STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync"
+STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool pooljobs poolthreads"
 
 # stats_env LOG: sets STATS_ENV, the words that go before "$COEXEC" so that
 # the run writes its statistics to LOG (removed first).
@@ -180,6 +180,10 @@ check_stats() {
             for (k in cur)
                 put(k, cur[k])
             put("parks", total)
+            next
+        }
+        /^coexec: stats: pool: [0-9]+ jobs, [0-9]+ threads$/ {
+            put("pooljobs", $4); put("poolthreads", $6)
             next
         }
         /^coexec: stats: / { print what ": unknown statistics line: " $0; bad = 1 }

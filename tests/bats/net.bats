@@ -20,27 +20,27 @@ teardown() { common_teardown; }
 }
 
 @test "net_extra: large" {
-    EXPECT_STATS="created>=9 connect>=4" compare_case net_extra large
+    EXPECT_STATS="created>=9 pooljobs>=4" compare_case net_extra large
 }
 
 @test "net_extra: waitall" {
-    EXPECT_STATS="created>=5 read>=2 connect>=1 sleep>=22" compare_case net_extra waitall
+    EXPECT_STATS="created>=5 read>=2 pooljobs>=1 sleep>=22" compare_case net_extra waitall
 }
 
 @test "net_extra: peek" {
-    EXPECT_STATS="created>=3 read>=2 connect>=1 sleep>=3" compare_case net_extra peek
+    EXPECT_STATS="created>=3 read>=2 pooljobs>=1 sleep>=3" compare_case net_extra peek
 }
 
 @test "net_extra: ipv6" {
-    EXPECT_STATS="created>=35 connect>=1 read>=1" compare_case net_extra ipv6
+    EXPECT_STATS="created>=35 pooljobs>=1 read>=1" compare_case net_extra ipv6
 }
 
 @test "net_extra: dual_stack" {
-    EXPECT_STATS="created>=19 connect>=1 read>=1" compare_case net_extra dual_stack
+    EXPECT_STATS="created>=19 pooljobs>=1 read>=1" compare_case net_extra dual_stack
 }
 
 @test "net_extra: cloexec" {
-    EXPECT_STATS="connect>=1" compare_case net_extra cloexec
+    EXPECT_STATS="pooljobs>=1" compare_case net_extra cloexec
 }
 
 @test "net_extra: udp_server" {
@@ -52,23 +52,23 @@ teardown() { common_teardown; }
 }
 
 @test "net_extra: acceptor_pool" {
-    EXPECT_STATS="created>=49 accept>=1 connect>=1 read>=1" compare_case net_extra acceptor_pool
+    EXPECT_STATS="created>=49 accept>=1 pooljobs>=1 read>=1" compare_case net_extra acceptor_pool
 }
 
 @test "net_extra: sendfile" {
-    EXPECT_STATS="created>=3 connect>=1" compare_case net_extra sendfile
+    EXPECT_STATS="created>=3 pooljobs>=1" compare_case net_extra sendfile
 }
 
 @test "net_extra: stdio" {
-    EXPECT_STATS="created>=5 read>=6 connect>=1 sleep>=8" compare_case net_extra stdio
+    EXPECT_STATS="created>=5 read>=6 pooljobs>=1 sleep>=8" compare_case net_extra stdio
 }
 
 @test "net_extra: half_close" {
-    EXPECT_STATS="created>=3 connect>=1 read>=1" compare_case net_extra half_close
+    EXPECT_STATS="created>=3 pooljobs>=1 read>=1" compare_case net_extra half_close
 }
 
 @test "net_extra: many_conns" {
-    EXPECT_STATS="created>=259 connect>=1 read>=1" compare_case net_extra many_conns
+    EXPECT_STATS="created>=259 pooljobs>=1 read>=1" compare_case net_extra many_conns
 }
 
 # echo_round MODE NAME SERVER-ARGS -- CLIENT-ARGS: run echo_server (MODE

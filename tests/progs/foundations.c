@@ -17,7 +17,6 @@
  *   stderr_data     stderr closed, a data file opened as 2: nothing else in it
  *   wake_order      five condvar waiters are woken in arrival order
  *   two_joiners     a second concurrent pthread_join gets EINVAL
- *   futex_shared    a shared futex woken by another process
  *   futex_restart   an untimed futex wait restarts under SA_RESTART
  *   emfile_thread   thread creation and sleeps with no descriptor left
  *   sched_params    pthread_{get,set}schedparam, cpuclockid, affinity on a thread
@@ -487,34 +486,6 @@ static void c_two_joiners(void)
     say("first joiner: %s; second joiner: %s", en(tj_results[0]), en(tj_results[1]));
 }
 
-/* ---- futex_shared ---------------------------------------------------- */
-static void c_futex_shared(void)
-{
-    int *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (word == MAP_FAILED)
-        die("mmap", errno);
-    *word = 0;
-    pthread_t t = company();
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        msleep(100);
-        __atomic_store_n(word, 1, __ATOMIC_RELEASE);
-        syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
-        _exit(0);
-    }
-    long r = 0;
-    while (!__atomic_load_n(word, __ATOMIC_ACQUIRE) && r == 0)
-        r = syscall(SYS_futex, word, FUTEX_WAIT, 0, NULL, NULL, 0);
-    if (r < 0 && errno == EAGAIN)
-        r = 0; /* the value had changed already */
-    say("shared futex wait woken by the other process: %s",
-        r == 0 && *word == 1 ? "yes" : en(errno));
-    waitpid(pid, NULL, 0);
-    company_end(t);
-    munmap(word, 4096);
-}
-
 /* ---- futex_restart --------------------------------------------------- */
 static int fr_word, fr_handled;
 static void fr_handler(int sig)
@@ -636,7 +607,6 @@ static const struct tcase cases[] = {
     {"stderr_data", c_stderr_data},
     {"wake_order", c_wake_order},
     {"two_joiners", c_two_joiners},
-    {"futex_shared", c_futex_shared},
     {"futex_restart", c_futex_restart},
     {"emfile_thread", c_emfile_thread},
     {"sched_params", c_sched_params},
