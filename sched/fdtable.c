@@ -119,14 +119,14 @@ void fd_forget_range(unsigned lo, unsigned hi)
 	}
 }
 
-void fd_each_waited(void (*f)(int fd, struct fdent *e))
+void fd_each_waited(void (*f)(int fd, struct fdent *e, void *arg), void *arg)
 {
 	int top = __atomic_load_n(&top_chunk, __ATOMIC_ACQUIRE);
 	for (int c = 0; c <= top; c++) {
 		struct fdent *ch = __atomic_load_n(&chunks[c], __ATOMIC_ACQUIRE);
 		for (int i = 0; ch && i < CHUNK; i++)
 			if (__atomic_load_n(&ch[i].waiters.head, __ATOMIC_RELAXED) || ch[i].armed)
-				f(c << CHUNK_BITS | i, &ch[i]);
+				f(c << CHUNK_BITS | i, &ch[i], arg);
 	}
 }
 

@@ -76,8 +76,9 @@ void fd_forget_range(unsigned lo, unsigned hi);
 /* Copy what we know of oldfd to newfd (dup). */
 void fd_dup(int oldfd, int newfd);
 
-/* Call f on every entry that has waiters (under no lock). */
-void fd_each_waited(void (*f)(int fd, struct fdent *e));
+/* Call f(fd, e, arg) on every entry that has waiters or is registered
+ * (under no lock). */
+void fd_each_waited(void (*f)(int fd, struct fdent *e, void *arg), void *arg);
 
 /* Waiter lists, under e->lock (fd_waiter_add takes it itself). */
 int fd_waiter_add(struct fdent *e, struct fdwaiter *wt);

@@ -40,11 +40,6 @@ int netpoll_worker_init(struct worker *w)
 	return 0;
 }
 
-void netpoll_atfork_child(void)
-{
-	/* rtfd_atfork_child closed them and set the holders to -1. */
-}
-
 int fd_arm(int fd, struct fdent *e)
 {
 	if (__atomic_load_n(&e->armed, __ATOMIC_ACQUIRE))
@@ -146,14 +141,11 @@ static void dispatch(struct epoll_event *evs, long n, struct worker *w)
 	kicks_flush(&k);
 }
 
-/* The worker being rebuilt (fd_each_waited has no argument). */
-static __thread int rebuilding;
-
-static void rearm(int fd, struct fdent *e)
+static void rearm(int fd, struct fdent *e, void *worker_id)
 {
 	struct kicks k = { .n = 0 };
 	spin_lock(&e->lock);
-	if (e->armed && e->armed_w == rebuilding) {
+	if (e->armed && e->armed_w == *(int *)worker_id) {
 		e->armed = 0;
 		while (e->waiters.head)
 			fd_waiter_wake(e, container_of(e->waiters.head, struct fdwaiter, link), &k);
@@ -180,8 +172,7 @@ static void rebuild(struct worker *w, long err)
 		struct timespec ms = { 0, 1000000 };
 		SYS(SYS_nanosleep, &ms, 0, 0);
 	}
-	rebuilding = w->id;
-	fd_each_waited(rearm);
+	fd_each_waited(rearm, &w->id);
 }
 
 int netpoll_wait(struct worker *w, int64_t timeout_ns)

@@ -36,8 +36,4 @@ void netpoll_kick(struct worker *w);
 int fd_arm(int fd, struct fdent *e);
 int fd_wait(int fd, struct fdent *e, unsigned events, int64_t deadline, enum park_reason why);
 
-/* In a forked child: the parent's epoll instances are gone (rtfd closed
- * them); workers make new ones on first need. */
-void netpoll_atfork_child(void);
-
 #endif

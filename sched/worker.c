@@ -305,6 +305,7 @@ void worker_atfork_child(void)
 	w->native = (pthread_t)sys_thread_self();
 	if (w->main_co == self || self == co_main)
 		self->native = w->native;
-	w->wepfd = w->kickfd = -1; /* rtfd_atfork_child closed the parent's */
-	netpoll_atfork_child();
+	/* rtfd_atfork_child closed the parent's epoll and eventfd; the
+	 * poller is made again on first need. */
+	w->wepfd = w->kickfd = -1;
 }

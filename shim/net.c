@@ -208,11 +208,6 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	return accept4(fd, addr, alen, 0);
 }
 
-struct connect_args {
-	const struct sockaddr *addr;
-	socklen_t alen;
-};
-
 /* A blocking call the pool makes for a coroutine: arguments and result,
  * owned by the pool job once the caller may walk away. */
 struct pooled {

@@ -172,7 +172,10 @@ static void *client(void *arg)
 
 static int c_blocking(void)
 {
-	char path[] = "/tmp/mech.XXXXXX";
+	/* A file of our own, in $TMPDIR (bats gives each test one), gone at exit. */
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/mech.XXXXXX", dir && *dir ? dir : "/tmp");
 	filefd = mkstemp(path);
 	if (filefd < 0)
 		die("mkstemp");
