@@ -26,7 +26,7 @@ static ares_socket_t chan_socket(int dom, int type, int proto, void *u)
 		errno = -fd;
 		return ARES_SOCKET_BAD;
 	}
-	fd_new(fd, FD_SOCK, 1);
+	fd_fresh(fd); /* a stale entry of the number goes; the shim learns the rest */
 	return fd;
 }
 

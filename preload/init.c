@@ -17,6 +17,7 @@
 #include "sched/sys.h"
 #include "sched/pool.h"
 #include "sched/worker.h"
+#include "shim/fdview.h"
 
 void coexec_stats_print(void);
 void key_on_exit(struct co *co);
@@ -58,7 +59,7 @@ static void atfork_child(void)
 	dns_atfork_child();
 	once_atfork_child();
 	sig_atfork_child();
-	fdtable_atfork_child();
+	fdtable_atfork_child(view_atfork_child);
 	rtfd_atfork_child();
 	if (!w)
 		return;
@@ -92,7 +93,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	}
 	co_on_last_exit = last_exit;
 	co_on_exit = key_on_exit;
-	co_solo = 1; /* after real_resolve: SOLO_REAL reads the table unchecked */
+	co_never_threaded = 1; /* after real_resolve: REAL_WHILE_UNTHREADED reads the table unchecked */
 	pthread_atfork(proc_share, NULL, atfork_child);
 	if (coexec_config.stats)
 		atexit(coexec_stats_print);

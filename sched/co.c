@@ -32,7 +32,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	 * work every millisecond (schedule), as a native creation would not
 	 * fail for want of a descriptor. */
 	netpoll_worker_init(self);
-	__atomic_store_n(&co_solo, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&co_never_threaded, 0, __ATOMIC_RELAXED);
 	struct co *co = calloc(1, sizeof *co);
 	if (!co)
 		return -EAGAIN;
@@ -60,7 +60,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	co_ctx_make(&co->ctx, (char *)co->stack.base + co->stack.size, co_entry, co);
 	co->state = CO_RUNNABLE;
 	unsigned live = __atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&co_live_total, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&co_live, 1, __ATOMIC_SEQ_CST);
 	self->stats.created++;
 	if (live > w->stats.peak_live)
 		w->stats.peak_live = live;
@@ -131,7 +131,7 @@ void co_exit(void *retval)
 		co_on_exit(self);
 	self->retval = retval;
 	__atomic_sub_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
-	if (__atomic_sub_fetch(&co_live_total, 1, __ATOMIC_SEQ_CST) == 0 && co_on_last_exit)
+	if (__atomic_sub_fetch(&co_live, 1, __ATOMIC_SEQ_CST) == 0 && co_on_last_exit)
 		co_on_last_exit();
 	__atomic_store_n(&self->state, CO_DEAD, __ATOMIC_SEQ_CST);
 	w->exiting = self;

@@ -1,10 +1,7 @@
 /* The descriptor table; see fdtable.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "preload/log.h"
 #include "sched/fdtable.h"
@@ -35,8 +32,6 @@ struct fdent *fd_get(int fd)
 		c = calloc(CHUNK, sizeof *c);
 		if (!c)
 			return NULL;
-		for (int i = 0; i < CHUNK; i++)
-			c[i].user_nb = -1;
 		struct fdent *prev = NULL;
 		if (!__atomic_compare_exchange_n(&chunks[ci], &prev, c, 0, __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE)) {
@@ -73,26 +68,28 @@ static void reset(struct fdent *e)
 	memset((char *)e + sizeof e->lock, 0, sizeof *e - sizeof e->lock);
 	e->gen = gen;
 	e->runtime = runtime;
-	e->user_nb = -1;
 	spin_unlock(&e->lock);
 	kicks_flush(&k);
 }
 
-struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb)
+struct fdent *fd_fresh(int fd)
 {
 	struct fdent *e = fd_get(fd);
-	if (!e)
-		return NULL;
-	reset(e);
-	e->kind = kind;
-	e->user_nb = user_nb;
-	e->timeo_known = 1;   /* a new socket has no timeouts */
+	if (e)
+		reset(e);
 	return e;
+}
+
+void fd_unpollable(struct fdent *e)
+{
+	e->unpollable = 1;
 }
 
 static int worth_forgetting(struct fdent *e)
 {
-	return e->kind != FD_UNKNOWN || e->waiters.head || e->armed || e->ready;
+	static const unsigned char blank[sizeof e->view];
+	return e->waiters.head || e->armed || e->ready || e->unpollable ||
+	       memcmp(e->view, blank, sizeof blank) != 0;
 }
 
 void fd_forget(int fd)
@@ -138,46 +135,8 @@ void fd_dup(int oldfd, int newfd)
 	reset(n);
 	if (!o)
 		return;
-	n->kind = o->kind;
-	n->user_nb = o->user_nb;
-	n->timeo_known = o->timeo_known;
-	n->socktype = o->socktype;
-	n->rcvtimeo = o->rcvtimeo;
-	n->sndtimeo = o->sndtimeo;
 	n->unpollable = o->unpollable;
-	n->nowait_bad = o->nowait_bad;
-	n->born_here = o->born_here; /* a dup shares nothing with another process */
-	n->born_share = o->born_share;
-}
-
-void fd_classify(int fd, struct fdent *e)
-{
-	struct stat st;
-	long r = SYS(SYS_fstat, fd, &st, 0);
-
-	if (r < 0) {
-		e->kind = FD_UNKNOWN;
-		return;
-	}
-	if (S_ISSOCK(st.st_mode)) {
-		int type = 0;
-		socklen_t len = sizeof type;
-		e->kind = FD_SOCK;
-		if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len, 0) == 0)
-			e->socktype = type;
-	} else if (S_ISFIFO(st.st_mode)) {
-		e->kind = FD_PIPE;
-	} else if (S_ISCHR(st.st_mode)) {
-		e->kind = FD_CHR;
-	} else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISBLK(st.st_mode)) {
-		e->kind = FD_REG;
-		e->unpollable = 1;
-	} else {
-		e->kind = FD_OTHER;
-	}
-	long fl = sys_fcntl(fd, F_GETFL, 0);
-	e->user_nb = fl >= 0 ? !!(fl & O_NONBLOCK) : 0;
-	LOG(LOG_NET, "fd %d classified kind=%d nonblock=%d", fd, e->kind, e->user_nb);
+	memcpy(n->view, o->view, sizeof n->view); /* the same description */
 }
 
 int fd_waiter_add(struct fdent *e, struct fdwaiter *wt)
@@ -206,7 +165,7 @@ void fd_waiter_del(struct fdent *e, struct fdwaiter *wt)
 	spin_unlock(&e->lock);
 }
 
-void fdtable_atfork_child(void)
+void fdtable_atfork_child(void (*view_reset)(void *view))
 {
 	int top = top_chunk;
 	for (int c = 0; c <= top; c++) {
@@ -217,7 +176,7 @@ void fdtable_atfork_child(void)
 			ch[i].ready = 0;
 			ch[i].runtime = 0;
 			ch[i].waiters = (struct dq){ 0 };
-			ch[i].accept_turn = 0;
+			view_reset(ch[i].view);
 		}
 	}
 }

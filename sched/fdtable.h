@@ -8,9 +8,10 @@
  *   - the poller's state: registered (armed), edges nobody waited for
  *     (ready), and the coroutines waiting on it (waiters, oldest first);
  *   - whether it is one of the runtime's own descriptors (rtfd.h);
- *   - the program's view of the descriptor (kind, blocking mode, socket
- *     type and timeouts): the shim learns and changes it; the runtime only
- *     keeps it and copies it on dup.
+ *   - room for the program's view of the descriptor (its kind, blocking
+ *     mode, socket type, timeouts): the shim's (shim/fdview.h); the table
+ *     zeroes it when the number is forgotten, copies it on dup and never
+ *     reads it.
  * All of it is under the entry's spin lock, except reads of single fields
  * that tolerate a stale value. */
 #ifndef SCHED_FDTABLE_H
@@ -20,8 +21,6 @@
 
 #include "sched/list.h"
 #include "sched/worker.h"
-
-enum fd_kind { FD_UNKNOWN, FD_SOCK, FD_PIPE, FD_CHR, FD_REG, FD_OTHER };
 
 struct fdwaiter {
 	struct dq_link link;
@@ -38,17 +37,8 @@ struct fdent {
 	int armed_w;              /* the worker whose epoll holds it */
 	struct dq waiters;
 
-	/* The program's view (shim state). */
-	uint8_t kind;             /* enum fd_kind */
-	uint8_t unpollable;       /* epoll refused it (regular file, ...) */
-	int8_t user_nb;           /* O_NONBLOCK as the program set it; -1 unknown */
-	uint8_t timeo_known;
-	uint8_t nowait_bad;       /* RWF_NOWAIT unsupported here */
-	int socktype;             /* SOCK_STREAM, ... for sockets; 0 unknown */
-	uint8_t born_here;        /* created by a hooked call of this process */
-	unsigned born_share;      /* share_epoch when it was (shim/net.c) */
-	int accept_turn;          /* a coroutine is between poll and accept */
-	int64_t rcvtimeo, sndtimeo;   /* ns; 0 = none */
+	uint8_t unpollable;       /* epoll refuses it (regular file, ...) */
+	_Alignas(8) unsigned char view[40];   /* the shim's; see above */
 };
 
 /* The entry for fd, created on first use; NULL if fd is out of range or
@@ -58,12 +48,12 @@ struct fdent *fd_get(int fd);
 /* The entry if its chunk exists; never allocates. */
 struct fdent *fd_peek(int fd);
 
-/* Start a fresh entry for a descriptor a hooked call just created. */
-struct fdent *fd_new(int fd, enum fd_kind kind, int user_nb);
+/* A fresh entry for a descriptor just created (the number's old state,
+ * if any, is forgotten first). */
+struct fdent *fd_fresh(int fd);
 
-/* Learn kind and blocking mode of a descriptor we did not see created
- * (inherited, or from a call we do not interpose). */
-void fd_classify(int fd, struct fdent *e);
+/* epoll will refuse it: never try to register it. */
+void fd_unpollable(struct fdent *e);
 
 /* The number no longer names what it named: wake its waiters (they see
  * the generation changed) and reset the entry. */
@@ -86,8 +76,9 @@ void fd_waiter_del(struct fdent *e, struct fdwaiter *wt);
 /* Wake wt and take it off the list; the wake is deferred into k. */
 void fd_waiter_wake(struct fdent *e, struct fdwaiter *wt, struct kicks *k);
 
-/* In a forked child: registrations and waiters are gone, the program's view
- * of each descriptor is still true. */
-void fdtable_atfork_child(void);
+/* In a forked child: registrations and waiters are gone; the program's view
+ * of each descriptor is still true, and view_reset(view) clears from it
+ * what only the parent's threads were doing. */
+void fdtable_atfork_child(void (*view_reset)(void *view));
 
 #endif

@@ -151,7 +151,7 @@ static struct pool_job *job_new(void (*fn)(void *), void *arg, void (*release)(v
 static int inline_ok(void)
 {
 	struct co *self = co_self();
-	return !self || co_alone(self->w);
+	return !self || co_may_block(self->w);
 }
 
 void pool_run(void (*fn)(void *), void *arg)

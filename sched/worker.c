@@ -24,8 +24,8 @@
 #include "sched/worker.h"
 
 __thread struct worker *worker_tls;
-int co_live_total;
-int co_solo;
+int co_live;
+int co_never_threaded;
 void (*co_on_last_exit)(void);
 void (*co_on_exit)(struct co *);
 struct co *co_main;
@@ -267,7 +267,7 @@ struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *
 	co_main = co;
 	w->nlive = 1;
 	w->stats.peak_live = 1;
-	__atomic_add_fetch(&co_live_total, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&co_live, 1, __ATOMIC_RELAXED);
 	workers[0] = w;
 	nworkers_started = 1;
 	return w;
@@ -298,7 +298,7 @@ void worker_atfork_child(void)
 	w->intr_list = NULL;
 	w->in_poll = 0;
 	w->nlive = 1;
-	co_live_total = 1;
+	co_live = 1;
 	start_lock = 0;
 	self->joiner = NULL;
 	self->wake_pending = 0;

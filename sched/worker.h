@@ -236,22 +236,23 @@ int co_claim(struct co *co);
  * ended coroutine is freed on the spot. */
 int co_detach(struct co *co);
 
-/* True when the running coroutine is the only one in the process: a
- * blocking call may then block for real, nobody else needs the worker. */
-extern int co_live_total;
-static inline int co_alone(struct worker *w)
-{
-	return __atomic_load_n(&co_live_total, __ATOMIC_RELAXED) == 1 && !w->remote_pending;
-}
+/* Live coroutines in the process, all workers. */
+extern int co_live;
 
-/* co_live_total (above): live coroutines in the process, all workers. */
+/* May the running coroutine of w block its kernel thread for real? Yes when
+ * it is the only live coroutine in the process and nothing is pending for
+ * its worker: nobody else needs the worker while it blocks. */
+static inline int co_may_block(struct worker *w)
+{
+	return __atomic_load_n(&co_live, __ATOMIC_RELAXED) == 1 && !w->remote_pending;
+}
 
 /* 1 from start-up until the first coroutine is created or main() is asked
  * to cancel itself: main() is then the only flow the process has ever had,
  * nothing can be pending for it, and every hook whose answer for a
  * coroutine alone is "the real call" may make that call at once
- * (SOLO_REAL, shim/shim.h). Once cleared it stays cleared. */
-extern int co_solo;
+ * (REAL_WHILE_UNTHREADED, shim/shim.h). Once cleared it stays cleared. */
+extern int co_never_threaded;
 
 /* Hooks the owner of the runtime (preload/) sets. */
 extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */

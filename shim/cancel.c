@@ -85,8 +85,8 @@ EXPORT int pthread_cancel(pthread_t t)
 		return 0; /* glibc (2.34 on): not an error for an exited thread */
 	c->cancel_pending = 1;
 	if (c == co_self()) {
-		/* the next cancellation point must see it, not SOLO_REAL */
-		__atomic_store_n(&co_solo, 0, __ATOMIC_RELAXED);
+		/* the next cancellation point must see it, not REAL_WHILE_UNTHREADED */
+		__atomic_store_n(&co_never_threaded, 0, __ATOMIC_RELAXED);
 		if (c->cancel_async && !c->cancel_disabled)
 			cancel_act(c);
 		return 0;

@@ -85,7 +85,8 @@ EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 	return 0;
 }
 
-static int wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+static int cond_wait_core(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+			  const struct timespec *abs)
 {
 	struct cond *cv = (struct cond *)c;
 	struct co *self = co_self();
@@ -95,7 +96,7 @@ static int wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk, const stru
 	if (abs) {
 		if (sync_bad_time(abs))
 			return EINVAL;
-		deadline = sync_deadline(clk, abs);
+		deadline = deadline_at(clk, abs);
 	}
 	__atomic_add_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
 	int seq = __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST);
@@ -118,7 +119,7 @@ EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (is_real(c))
 		return REAL_FN(pthread_cond_wait)(c, m);
-	return wait(c, m, CLOCK_REALTIME, NULL);
+	return cond_wait_core(c, m, CLOCK_REALTIME, NULL);
 }
 
 EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -127,7 +128,7 @@ EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (is_real(c))
 		return REAL_FN(pthread_cond_timedwait)(c, m, abs);
 	int cp1 = ((struct cond *)c)->clock_plus1;
-	return wait(c, m, cp1 ? cp1 - 1 : CLOCK_REALTIME, abs);
+	return cond_wait_core(c, m, cp1 ? cp1 - 1 : CLOCK_REALTIME, abs);
 }
 
 EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
@@ -137,7 +138,7 @@ EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 		return REAL_FN(pthread_cond_clockwait)(c, m, clk, abs);
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
-	return wait(c, m, clk, abs);
+	return cond_wait_core(c, m, clk, abs);
 }
 
 /* pthread_once: 0 not run, odd running, 2 done (glibc's values are

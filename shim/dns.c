@@ -51,7 +51,7 @@ void dns_prepare(void)
 static int ours(void)
 {
 	struct co *self = co_self();
-	return self && !co_alone(self->w);
+	return self && !co_may_block(self->w);
 }
 
 EXPORT int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,

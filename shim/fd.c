@@ -12,8 +12,8 @@ EXPORT int pipe2(int fds[2], int flags)
 {
 	int r = REAL_FN(pipe2)(fds, flags);
 	if (r == 0) {
-		fd_new(fds[0], FD_PIPE, !!(flags & O_NONBLOCK));
-		fd_new(fds[1], FD_PIPE, !!(flags & O_NONBLOCK));
+		view_new(fds[0], FD_PIPE, !!(flags & O_NONBLOCK));
+		view_new(fds[1], FD_PIPE, !!(flags & O_NONBLOCK));
 	}
 	return r;
 }
@@ -22,8 +22,8 @@ EXPORT int pipe(int fds[2])
 {
 	int r = REAL_FN(pipe)(fds);
 	if (r == 0) {
-		fd_new(fds[0], FD_PIPE, 0);
-		fd_new(fds[1], FD_PIPE, 0);
+		view_new(fds[0], FD_PIPE, 0);
+		view_new(fds[1], FD_PIPE, 0);
 	}
 	return r;
 }
@@ -109,7 +109,7 @@ EXPORT FILE *popen(const char *cmd, const char *mode)
 	proc_share();
 	FILE *f = REAL_FN(popen)(cmd, mode);
 	if (f)
-		fd_new(fileno(f), FD_PIPE, 0); /* created inside glibc: ours is fresh */
+		view_new(fileno(f), FD_PIPE, 0); /* created inside glibc: ours is fresh */
 	return f;
 }
 
@@ -157,7 +157,7 @@ static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int cmd, long 
 		return r;
 	struct fdent *e;
 	if (cmd == F_SETFL && (e = fd_get(fd)))
-		e->user_nb = !!(arg & O_NONBLOCK);
+		view(e)->user_nb = !!(arg & O_NONBLOCK);
 	else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		fd_dup(fd, r);
 	return r;
@@ -190,6 +190,6 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	int r = REAL_FN(ioctl)(fd, req, arg);
 	struct fdent *e;
 	if (r == 0 && req == FIONBIO && (e = fd_get(fd)))
-		e->user_nb = *(int *)arg != 0;
+		view(e)->user_nb = *(int *)arg != 0;
 	return r;
 }

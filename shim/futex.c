@@ -30,7 +30,7 @@ static long futex_wait(int *addr, int val, const struct timespec *t, int op)
 			return -1;
 		}
 		if ((op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET)
-			deadline = sync_deadline(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME
+			deadline = deadline_at(op & FUTEX_CLOCK_REALTIME ? CLOCK_REALTIME
 									 : CLOCK_MONOTONIC, &ts);
 		else
 			deadline = now_ns() + ts.tv_sec * 1000000000LL + ts.tv_nsec;

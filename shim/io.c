@@ -118,16 +118,16 @@ static size_t advance(struct io *io, size_t r)
 
 void sock_learn_timeouts(int fd, struct fdent *e)
 {
-	if (e->timeo_known)
+	if (view(e)->timeo_known)
 		return;
 	struct timeval tv;
 	socklen_t len = sizeof tv;
 	if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len, 0) == 0)
-		e->rcvtimeo = tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
+		view(e)->rcvtimeo = tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
 	len = sizeof tv;
 	if (SYS6(SYS_getsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len, 0) == 0)
-		e->sndtimeo = tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
-	e->timeo_known = 1;
+		view(e)->sndtimeo = tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
+	view(e)->timeo_known = 1;
 }
 
 int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_t deadline,
@@ -152,7 +152,7 @@ int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_
 static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 {
 	int sending = io->op == IO_SEND || io->op == IO_SENDMSG;
-	int stream = e->socktype == SOCK_STREAM;
+	int stream = view(e)->socktype == SOCK_STREAM;
 	int want_all = stream && (sending || ((io->flags & MSG_WAITALL) && !(io->flags & MSG_PEEK)));
 	int64_t deadline = -2;
 	size_t done = 0;
@@ -172,7 +172,7 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 			break;
 		if (deadline == -2) {
 			sock_learn_timeouts(fd, e);
-			int64_t t = sending ? e->sndtimeo : e->rcvtimeo;
+			int64_t t = sending ? view(e)->sndtimeo : view(e)->rcvtimeo;
 			deadline = t > 0 ? now_ns() + t : -1;
 		}
 		if (!sock_wait(fd, e, sending ? EPOLLOUT : EPOLLIN, sending ? PARK_WRITE : PARK_READ,
@@ -192,10 +192,10 @@ static struct fdent *parking_socket(int fd, int flags)
 	if (!self)
 		return NULL;
 	cancel_point(self);
-	if (co_alone(self->w) || (flags & MSG_DONTWAIT))
+	if (co_may_block(self->w) || (flags & MSG_DONTWAIT))
 		return NULL;
 	struct fdent *e = fd_known(fd);
-	if (!e || e->kind != FD_SOCK || e->user_nb)
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb)
 		return NULL;
 	return e;
 }
@@ -210,14 +210,14 @@ static ssize_t file_xfer(int fd, struct fdent *e, const struct iovec *uiov, int 
 	long r;
 
 	for (;;) {
-		if (!e->nowait_bad) {
+		if (!view(e)->nowait_bad) {
 			r = SYS6(writing ? SYS_pwritev2 : SYS_preadv2, fd, iov, n, -1, -1, RWF_NOWAIT);
 			if (r == -EOPNOTSUPP) {
-				e->nowait_bad = 1;
+				view(e)->nowait_bad = 1;
 				LOG(LOG_NET, "fd %d: no RWF_NOWAIT, waiting for readiness instead", fd);
 			}
 		}
-		if (e->nowait_bad) {
+		if (view(e)->nowait_bad) {
 			struct pollfd p = { fd, writing ? POLLOUT : POLLIN, 0 };
 			if (REAL_FN(poll)(&p, 1, 0) != 0) {
 				r = writing ? REAL_FN(writev)(fd, iov, n) : REAL_FN(readv)(fd, iov, n);
@@ -271,23 +271,23 @@ static ssize_t file_xfer(int fd, struct fdent *e, const struct iovec *uiov, int 
 /* Does a read/write on fd go through file_xfer? */
 static struct fdent *parking_file(int fd, struct fdent *e)
 {
-	if (!e || e->user_nb || e->unpollable)
+	if (!e || view(e)->user_nb || e->unpollable)
 		return NULL;
-	if (e->kind == FD_PIPE || e->kind == FD_CHR || e->kind == FD_OTHER)
+	if (view(e)->kind == FD_PIPE || view(e)->kind == FD_CHR || view(e)->kind == FD_OTHER)
 		return e;
 	return NULL;
 }
 
-static ssize_t rw(int fd, const struct iovec *uiov, int cnt, int writing)
+static ssize_t rw_iov(int fd, const struct iovec *uiov, int cnt, int writing)
 {
 	struct co *self = co_self();
 	struct fdent *e;
 
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || cnt <= 0 || cnt > IOV_MAX || !(e = fd_known(fd)))
+	if (!self || co_may_block(self->w) || cnt <= 0 || cnt > IOV_MAX || !(e = fd_known(fd)))
 		goto real;
-	if (e->kind == FD_SOCK && !e->user_nb) {
+	if (view(e)->kind == FD_SOCK && !view(e)->user_nb) {
 		struct msghdr m = { .msg_iov = (struct iovec *)uiov, .msg_iovlen = cnt };
 		struct io io = { .op = writing ? IO_SENDMSG : IO_RECVMSG, .msg = &m };
 		ssize_t r = sock_xfer(fd, e, &io);
@@ -306,16 +306,16 @@ real:
 
 /* read and write: the same as readv/writev of one buffer, without building
  * a msghdr for sockets. */
-static ssize_t rw1(int fd, void *buf, size_t n, int writing)
+static ssize_t rw_buf(int fd, void *buf, size_t n, int writing)
 {
 	struct co *self = co_self();
 	struct fdent *e;
 
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || n == 0 || !(e = fd_known(fd)))
+	if (!self || co_may_block(self->w) || n == 0 || !(e = fd_known(fd)))
 		goto real;
-	if (e->kind == FD_SOCK && !e->user_nb) {
+	if (view(e)->kind == FD_SOCK && !view(e)->user_nb) {
 		struct io io = { .op = writing ? IO_SEND : IO_RECV, .buf = buf, .len = n };
 		ssize_t r = sock_xfer(fd, e, &io);
 		if (r < 0 && errno == ENOTSOCK) {
@@ -334,32 +334,32 @@ real:
 
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	SOLO_REAL(read, fd, buf, n);
-	return rw1(fd, buf, n, 0);
+	REAL_WHILE_UNTHREADED(read, fd, buf, n);
+	return rw_buf(fd, buf, n, 0);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	SOLO_REAL(write, fd, buf, n);
-	return rw1(fd, (void *)buf, n, 1);
+	REAL_WHILE_UNTHREADED(write, fd, buf, n);
+	return rw_buf(fd, (void *)buf, n, 1);
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
-	SOLO_REAL(readv, fd, iov, cnt);
-	return rw(fd, iov, cnt, 0);
+	REAL_WHILE_UNTHREADED(readv, fd, iov, cnt);
+	return rw_iov(fd, iov, cnt, 0);
 }
 
 EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-	SOLO_REAL(writev, fd, iov, cnt);
-	return rw(fd, iov, cnt, 1);
+	REAL_WHILE_UNTHREADED(writev, fd, iov, cnt);
+	return rw_iov(fd, iov, cnt, 1);
 }
 
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
 			socklen_t *alen)
 {
-	SOLO_REAL(recvfrom, fd, buf, n, flags, addr, alen);
+	REAL_WHILE_UNTHREADED(recvfrom, fd, buf, n, flags, addr, alen);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recvfrom)(fd, buf, n, flags, addr, alen);
@@ -369,7 +369,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 
 EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	SOLO_REAL(recv, fd, buf, n, flags);
+	REAL_WHILE_UNTHREADED(recv, fd, buf, n, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recv)(fd, buf, n, flags);
@@ -379,7 +379,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	SOLO_REAL(recvmsg, fd, msg, flags);
+	REAL_WHILE_UNTHREADED(recvmsg, fd, msg, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(recvmsg)(fd, msg, flags);
@@ -390,7 +390,7 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	SOLO_REAL(send, fd, buf, n, flags);
+	REAL_WHILE_UNTHREADED(send, fd, buf, n, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(send)(fd, buf, n, flags);
@@ -401,7 +401,7 @@ EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
 		      socklen_t alen)
 {
-	SOLO_REAL(sendto, fd, buf, n, flags, addr, alen);
+	REAL_WHILE_UNTHREADED(sendto, fd, buf, n, flags, addr, alen);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendto)(fd, buf, n, flags, addr, alen);
@@ -412,7 +412,7 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	SOLO_REAL(sendmsg, fd, msg, flags);
+	REAL_WHILE_UNTHREADED(sendmsg, fd, msg, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendmsg)(fd, msg, flags);
@@ -425,7 +425,7 @@ EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
  * the time left; sendmmsg blocks until every message is sent. */
 EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *tmo)
 {
-	SOLO_REAL(recvmmsg, fd, vec, vlen, flags, tmo);
+	REAL_WHILE_UNTHREADED(recvmmsg, fd, vec, vlen, flags, tmo);
 	struct fdent *e = parking_socket(fd, flags);
 	struct timespec t;
 	if (!e || (tmo && copy_in(&t, tmo, sizeof t) < 0))
@@ -434,7 +434,7 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struc
 	unsigned got = 0;
 	long r;
 	sock_learn_timeouts(fd, e);
-	int64_t deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
+	int64_t deadline = view(e)->rcvtimeo > 0 ? now_ns() + view(e)->rcvtimeo : -1;
 	for (;;) {
 		r = SYS6(SYS_recvmmsg, fd, vec + got, vlen - got, flags | MSG_DONTWAIT, NULL, 0);
 		if (r > 0) {
@@ -460,14 +460,14 @@ EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struc
 
 EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)
 {
-	SOLO_REAL(sendmmsg, fd, vec, vlen, flags);
+	REAL_WHILE_UNTHREADED(sendmmsg, fd, vec, vlen, flags);
 	struct fdent *e = parking_socket(fd, flags);
 	if (!e)
 		return REAL_FN(sendmmsg)(fd, vec, vlen, flags);
 	unsigned sent = 0;
 	long r;
 	sock_learn_timeouts(fd, e);
-	int64_t deadline = e->sndtimeo > 0 ? now_ns() + e->sndtimeo : -1;
+	int64_t deadline = view(e)->sndtimeo > 0 ? now_ns() + view(e)->sndtimeo : -1;
 	for (;;) {
 		r = SYS4(SYS_sendmmsg, fd, vec + sent, vlen - sent, flags | MSG_DONTWAIT);
 		if (r >= 0) {

@@ -75,15 +75,6 @@ int sync_self_id(void)
 	return (int)sys_gettid(); /* below 2^22: never a coroutine's */
 }
 
-int64_t sync_deadline(clockid_t clk, const struct timespec *abs)
-{
-	struct timespec now;
-	clock_gettime(clk, &now);
-	int64_t left = (abs->tv_sec - now.tv_sec) * 1000000000LL + (abs->tv_nsec - now.tv_nsec);
-	int64_t mono = now_ns();
-	return left <= 0 ? mono : mono + left;
-}
-
 int sync_bad_time(const struct timespec *abs)
 {
 	return abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000;
@@ -118,7 +109,7 @@ static int take(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 	if (abs) {
 		if (sync_bad_time(abs))
 			return EINVAL;
-		deadline = sync_deadline(clk, abs);
+		deadline = deadline_at(clk, abs);
 	}
 	while (__atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE) != 0) {
 		if (addr_wait(lock, 2, deadline, 0) == -ETIMEDOUT &&

@@ -36,22 +36,22 @@ unsigned share_epoch;
 
 static void born(struct fdent *e)
 {
-	e->born_here = 1;
-	e->born_share = __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
+	view(e)->born_here = 1;
+	view(e)->born_share = __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
 }
 
 static int only_ours(struct fdent *e)
 {
-	return e->born_here && e->born_share == __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
+	return view(e)->born_here && view(e)->born_share == __atomic_load_n(&share_epoch, __ATOMIC_ACQUIRE);
 }
 
 EXPORT int socket(int domain, int type, int proto)
 {
 	int fd = REAL_FN(socket)(domain, type, proto);
 	if (fd >= 0) {
-		struct fdent *e = fd_new(fd, FD_SOCK, !!(type & SOCK_NONBLOCK));
+		struct fdent *e = view_new(fd, FD_SOCK, !!(type & SOCK_NONBLOCK));
 		if (e) {
-			e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+			view(e)->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 			born(e);
 		}
 	}
@@ -63,9 +63,9 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 	int r = REAL_FN(socketpair)(domain, type, proto, sv);
 	if (r == 0) {
 		for (int i = 0; i < 2; i++) {
-			struct fdent *e = fd_new(sv[i], FD_SOCK, !!(type & SOCK_NONBLOCK));
+			struct fdent *e = view_new(sv[i], FD_SOCK, !!(type & SOCK_NONBLOCK));
 			if (e) {
-				e->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+				view(e)->socktype = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 				born(e);
 			}
 		}
@@ -75,17 +75,18 @@ EXPORT int socketpair(int domain, int type, int proto, int sv[2])
 
 static void born_accepted(int fd, struct fdent *l, int flags)
 {
-	struct fdent *e = fd_new(fd, FD_SOCK, !!(flags & SOCK_NONBLOCK));
+	struct fdent *e = view_new(fd, FD_SOCK, !!(flags & SOCK_NONBLOCK));
 	if (!e)
 		return;
 	born(e);
 	/* Linux copies the listener's socket options, timeouts included. */
-	e->socktype = l ? l->socktype : 0;
-	if (l && l->timeo_known) {
-		e->rcvtimeo = l->rcvtimeo;
-		e->sndtimeo = l->sndtimeo;
+	struct fdview *v = view(e), *lv = l ? view(l) : NULL;
+	v->socktype = lv ? lv->socktype : 0;
+	if (lv && lv->timeo_known) {
+		v->rcvtimeo = lv->rcvtimeo;
+		v->sndtimeo = lv->sndtimeo;
 	} else {
-		e->timeo_known = 0;
+		v->timeo_known = 0;
 	}
 }
 
@@ -119,10 +120,10 @@ static int turn_take(struct fdent *e, int64_t deadline)
 {
 	for (;;) {
 		int v = 0;
-		if (__atomic_compare_exchange_n(&e->accept_turn, &v, 1, 0, __ATOMIC_ACQUIRE,
+		if (__atomic_compare_exchange_n(&view(e)->accept_turn, &v, 1, 0, __ATOMIC_ACQUIRE,
 						__ATOMIC_RELAXED))
 			return 0;
-		int r = addr_wait(&e->accept_turn, 1, deadline, 1);
+		int r = addr_wait(&view(e)->accept_turn, 1, deadline, 1);
 		if (r < 0)
 			return r;
 	}
@@ -130,8 +131,8 @@ static int turn_take(struct fdent *e, int64_t deadline)
 
 static void turn_give(struct fdent *e)
 {
-	__atomic_store_n(&e->accept_turn, 0, __ATOMIC_RELEASE);
-	addr_wake(&e->accept_turn, 1);
+	__atomic_store_n(&view(e)->accept_turn, 0, __ATOMIC_RELEASE);
+	addr_wake(&view(e)->accept_turn, 1);
 }
 
 static long accept_ready(int fd, struct fdent *e, struct accept_args *a, int64_t deadline)
@@ -170,10 +171,10 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
+	struct fdent *e = self && !co_may_block(self->w) ? fd_known(fd) : NULL;
 
 	/* Bad flags fail before the kernel looks for a connection. */
-	if (!e || e->kind != FD_SOCK || e->user_nb || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
 		int r = REAL_FN(accept4)(fd, addr, alen, flags);
 		if (r >= 0)
 			born_accepted(r, fd_get(fd), flags);
@@ -181,7 +182,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 	}
 	struct accept_args a = { addr, alen, flags };
 	sock_learn_timeouts(fd, e);
-	int64_t deadline = e->rcvtimeo > 0 ? now_ns() + e->rcvtimeo : -1;
+	int64_t deadline = view(e)->rcvtimeo > 0 ? now_ns() + view(e)->rcvtimeo : -1;
 	for (;;) {
 		long r = accept_ready(fd, e, &a, deadline);
 		if (r >= 0) {
@@ -264,14 +265,14 @@ static long call_connect(struct pooled *c)
 
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
-	SOLO_REAL(connect, fd, addr, alen);
+	REAL_WHILE_UNTHREADED(connect, fd, addr, alen);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	struct fdent *e = self && !co_alone(self->w) ? fd_known(fd) : NULL;
+	struct fdent *e = self && !co_may_block(self->w) ? fd_known(fd) : NULL;
 	struct pooled *c;
 
-	if (!e || e->kind != FD_SOCK || e->user_nb || alen > sizeof c->addr ||
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || alen > sizeof c->addr ||
 	    !(c = calloc(1, sizeof *c)))
 		return REAL_FN(connect)(fd, addr, alen);
 	if (alen && copy_in(&c->addr, addr, alen) < 0) {
@@ -305,9 +306,9 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 			    || name == SO_RCVTIMEO_NEW
 #endif
 			)
-				e->rcvtimeo = ns;
+				view(e)->rcvtimeo = ns;
 			else
-				e->sndtimeo = ns;
+				view(e)->sndtimeo = ns;
 		}
 	}
 	return r;
@@ -326,9 +327,9 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	struct fdent *e = self && !co_alone(self->w) ? fd_known(out) : NULL;
+	struct fdent *e = self && !co_may_block(self->w) ? fd_known(out) : NULL;
 	struct pooled *c;
-	if (!e || e->kind != FD_SOCK || e->user_nb || count == 0 || !(c = calloc(1, sizeof *c)))
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || count == 0 || !(c = calloc(1, sizeof *c)))
 		return REAL_FN(sendfile)(out, in, off, count);
 	if (off && copy_in(&c->off_copy, off, sizeof *off) < 0) {
 		free(c);
@@ -346,7 +347,7 @@ static ssize_t send_file(int out, int in, off_t *off, size_t count)
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
-	SOLO_REAL(sendfile, out, in, off, count);
+	REAL_WHILE_UNTHREADED(sendfile, out, in, off, count);
 	return send_file(out, in, off, count);
 }
 
@@ -354,6 +355,6 @@ EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
  * 64 bits on x86_64 either way). */
 EXPORT ssize_t sendfile64(int out, int in, off_t *off, size_t count)
 {
-	SOLO_REAL(sendfile, out, in, off, count);
+	REAL_WHILE_UNTHREADED(sendfile, out, in, off, count);
 	return send_file(out, in, off, count);
 }

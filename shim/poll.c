@@ -158,11 +158,11 @@ static int do_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigse
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
-	SOLO_REAL(poll, fds, n, timeout);
+	REAL_WHILE_UNTHREADED(poll, fds, n, timeout);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	if (!self || timeout == 0 || co_alone(self->w) || n > 1u << 20)
+	if (!self || timeout == 0 || co_may_block(self->w) || n > 1u << 20)
 		return REAL_FN(poll)(fds, n, timeout);
 	int r = do_poll(fds, n, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
 	return r == -2 ? REAL_FN(poll)(fds, n, timeout) : r;
@@ -170,12 +170,12 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
-	SOLO_REAL(ppoll, fds, n, ts, mask);
+	REAL_WHILE_UNTHREADED(ppoll, fds, n, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || n > 1u << 20 || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	if (!self || co_may_block(self->w) || n > 1u << 20 || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && real_now(&t)))
 		return REAL_FN(ppoll)(fds, n, ts, mask);
 	int r = do_poll(fds, n, ts ? ts_ns(&t) : -1, mask);
@@ -240,12 +240,12 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 
 EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
-	SOLO_REAL(select, nfds, r, w, x, tv);
+	REAL_WHILE_UNTHREADED(select, nfds, r, w, x, tv);
 	struct co *self = co_self();
 	struct timeval t;
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || (tv && copy_in(&t, tv, sizeof t) < 0) ||
+	if (!self || co_may_block(self->w) || (tv && copy_in(&t, tv, sizeof t) < 0) ||
 	    (tv && (t.tv_sec < 0 || t.tv_usec < 0 || (t.tv_sec == 0 && t.tv_usec == 0))))
 		return REAL_FN(select)(nfds, r, w, x, tv);
 	int64_t timeout = tv ? t.tv_sec * 1000000000LL + t.tv_usec * 1000LL : -1;
@@ -267,12 +267,12 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 		   const sigset_t *mask)
 {
-	SOLO_REAL(pselect, nfds, r, w, x, ts, mask);
+	REAL_WHILE_UNTHREADED(pselect, nfds, r, w, x, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	if (!self || co_may_block(self->w) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && real_now(&t)))
 		return REAL_FN(pselect)(nfds, r, w, x, ts, mask);
 	int64_t deadline;
@@ -308,11 +308,11 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
-	SOLO_REAL(epoll_wait, epfd, evs, max, timeout);
+	REAL_WHILE_UNTHREADED(epoll_wait, epfd, evs, max, timeout);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	if (!self || timeout == 0 || co_alone(self->w) || rtfd_is(epfd))
+	if (!self || timeout == 0 || co_may_block(self->w) || rtfd_is(epfd))
 		return REAL_FN(epoll_wait)(epfd, evs, max, timeout);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, NULL);
 }
@@ -320,11 +320,11 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		       const sigset_t *mask)
 {
-	SOLO_REAL(epoll_pwait, epfd, evs, max, timeout, mask);
+	REAL_WHILE_UNTHREADED(epoll_pwait, epfd, evs, max, timeout, mask);
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	if (!self || timeout == 0 || co_alone(self->w) || rtfd_is(epfd))
+	if (!self || timeout == 0 || co_may_block(self->w) || rtfd_is(epfd))
 		return REAL_FN(epoll_pwait)(epfd, evs, max, timeout, mask);
 	return do_epoll(epfd, evs, max, timeout < 0 ? -1 : timeout * 1000000LL, mask);
 }
@@ -332,12 +332,12 @@ EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
 			const sigset_t *mask)
 {
-	SOLO_REAL(epoll_pwait2, epfd, evs, max, ts, mask);
+	REAL_WHILE_UNTHREADED(epoll_pwait2, epfd, evs, max, ts, mask);
 	struct co *self = co_self();
 	struct timespec t;
 	if (self)
 		cancel_point(self);
-	if (!self || co_alone(self->w) || rtfd_is(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
+	if (!self || co_may_block(self->w) || rtfd_is(epfd) || (ts && copy_in(&t, ts, sizeof t) < 0) ||
 	    (ts && real_now(&t)))
 		return REAL_FN(epoll_pwait2)(epfd, evs, max, ts, mask);
 	return do_epoll(epfd, evs, max, ts ? ts_ns(&t) : -1, mask);

@@ -69,7 +69,7 @@ static int lock(pthread_rwlock_t *l, int write, clockid_t clk, const struct time
 	int rc = write ? try_write(l) : try_read(l);
 	if (rc != EBUSY)
 		return rc;
-	int64_t deadline = abs ? sync_deadline(clk, abs) : -1;
+	int64_t deadline = abs ? deadline_at(clk, abs) : -1;
 	if (write)
 		__atomic_add_fetch(&r->writers, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&r->waiters, 1, __ATOMIC_SEQ_CST);

@@ -41,7 +41,7 @@ static int try_take(struct sem *s)
 	return 0;
 }
 
-static int wait(sem_t *sem, clockid_t clk, const struct timespec *abs)
+static int sem_wait_core(sem_t *sem, clockid_t clk, const struct timespec *abs)
 {
 	struct sem *s = (struct sem *)sem;
 	struct co *self = co_self();
@@ -54,7 +54,7 @@ static int wait(sem_t *sem, clockid_t clk, const struct timespec *abs)
 	}
 	if (try_take(s))
 		return 0;
-	int64_t deadline = abs ? sync_deadline(clk, abs) : -1;
+	int64_t deadline = abs ? deadline_at(clk, abs) : -1;
 	__atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
 	int rc = 0;
 	while (!try_take(s)) {
@@ -128,7 +128,7 @@ EXPORT int sem_wait(sem_t *sem)
 {
 	if (!ours(sem))
 		return REAL_FN(sem_wait)(sem);
-	return wait(sem, CLOCK_REALTIME, NULL);
+	return sem_wait_core(sem, CLOCK_REALTIME, NULL);
 }
 
 EXPORT int sem_trywait(sem_t *sem)
@@ -145,7 +145,7 @@ EXPORT int sem_timedwait(sem_t *sem, const struct timespec *abs)
 {
 	if (!ours(sem))
 		return REAL_FN(sem_timedwait)(sem, abs);
-	return wait(sem, CLOCK_REALTIME, abs);
+	return sem_wait_core(sem, CLOCK_REALTIME, abs);
 }
 
 EXPORT int sem_clockwait(sem_t *sem, clockid_t clk, const struct timespec *abs)
@@ -156,7 +156,7 @@ EXPORT int sem_clockwait(sem_t *sem, clockid_t clk, const struct timespec *abs)
 		errno = EINVAL;
 		return -1;
 	}
-	return wait(sem, clk, abs);
+	return sem_wait_core(sem, clk, abs);
 }
 
 EXPORT int sem_getvalue(sem_t *sem, int *val)

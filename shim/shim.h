@@ -16,6 +16,7 @@
 #include "sched/netpoll.h"
 #include "sched/rtfd.h"
 #include "sched/worker.h"
+#include "shim/fdview.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -29,24 +30,15 @@ static inline long sysret(long r)
 }
 
 /* The first statement of a hook whose path for a coroutine alone in the
- * process is the real call: while co_solo holds, make that call at once. A
+ * process is the real call: while co_never_threaded holds, make that call at once. A
  * program without threads then pays a load and a jump per call instead of
  * the full check (TLS, coroutine, worker, a shared counter) and the frame
  * of the parking path (figures: coexec.7, "Threads become coroutines"). */
-#define SOLO_REAL(name, ...) \
+#define REAL_WHILE_UNTHREADED(name, ...) \
 	do { \
-		if (__builtin_expect(__atomic_load_n(&co_solo, __ATOMIC_RELAXED), 1)) \
+		if (__builtin_expect(__atomic_load_n(&co_never_threaded, __ATOMIC_RELAXED), 1)) \
 			return real.name(__VA_ARGS__); \
 	} while (0)
-
-/* The descriptor's entry, classified; NULL when we cannot track it. */
-static inline struct fdent *fd_known(int fd)
-{
-	struct fdent *e = fd_get(fd);
-	if (e && e->kind == FD_UNKNOWN)
-		fd_classify(fd, e);
-	return e;
-}
 
 /* The coroutine behind a pthread_t, or NULL when t is a thread coexec does
  * not run (main() is a real thread to glibc, but ours to join) or the caller
@@ -90,6 +82,11 @@ static inline int64_t ts_ns(const struct timespec *ts)
 {
 	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
+
+/* The one conversion of an absolute time on clk (CLOCK_REALTIME,
+ * CLOCK_MONOTONIC, ...) to the CLOCK_MONOTONIC deadline in ns every park
+ * takes; a time already past gives now (shim/time.c). */
+int64_t deadline_at(clockid_t clk, const struct timespec *abs);
 
 /* Absolute CLOCK_MONOTONIC deadline for a relative timeout in ns (<0: none). */
 static inline int64_t deadline_in(int64_t ns)

@@ -15,13 +15,14 @@
 static void stdio_wait(FILE *f, unsigned ev)
 {
 	struct co *self = co_self();
-	if (!self || co_alone(self->w) || !f)
+	if (!self || co_may_block(self->w) || !f)
 		return;
 	if (ev == EPOLLIN && f->_IO_read_ptr < f->_IO_read_end)
 		return;
 	int fd = f->_fileno;
 	struct fdent *e = fd >= 0 ? fd_known(fd) : NULL;
-	if (!e || e->user_nb || e->unpollable || e->kind == FD_REG || e->kind == FD_UNKNOWN)
+	struct fdview *v = e ? view(e) : NULL;
+	if (!e || v->user_nb || e->unpollable || v->kind == FD_REG || v->kind == FD_UNKNOWN)
 		return;
 	for (;;) {
 		struct pollfd p = { fd, ev == EPOLLIN ? POLLIN : POLLOUT, 0 };
@@ -37,49 +38,49 @@ static void stdio_wait(FILE *f, unsigned ev)
 
 EXPORT char *fgets(char *s, int n, FILE *f)
 {
-	SOLO_REAL(fgets, s, n, f);
+	REAL_WHILE_UNTHREADED(fgets, s, n, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fgets)(s, n, f);
 }
 
 EXPORT int fgetc(FILE *f)
 {
-	SOLO_REAL(fgetc, f);
+	REAL_WHILE_UNTHREADED(fgetc, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fgetc)(f);
 }
 
 EXPORT int getc(FILE *f)
 {
-	SOLO_REAL(getc, f);
+	REAL_WHILE_UNTHREADED(getc, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getc)(f);
 }
 
 EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
 {
-	SOLO_REAL(fread, p, size, n, f);
+	REAL_WHILE_UNTHREADED(fread, p, size, n, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(fread)(p, size, n, f);
 }
 
 EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
 {
-	SOLO_REAL(getdelim, line, n, delim, f);
+	REAL_WHILE_UNTHREADED(getdelim, line, n, delim, f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getdelim)(line, n, delim, f);
 }
 
 EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
 {
-	SOLO_REAL(getdelim, line, n, '\n', f);
+	REAL_WHILE_UNTHREADED(getdelim, line, n, '\n', f);
 	stdio_wait(f, EPOLLIN);
 	return REAL_FN(getdelim)(line, n, '\n', f);
 }
 
 EXPORT int fflush(FILE *f)
 {
-	SOLO_REAL(fflush, f);
+	REAL_WHILE_UNTHREADED(fflush, f);
 	if (f && f->_IO_write_ptr > f->_IO_write_base)
 		stdio_wait(f, EPOLLOUT);
 	return REAL_FN(fflush)(f);

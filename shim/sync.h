@@ -12,8 +12,6 @@
  * never collide. */
 int sync_self_id(void);
 
-/* Absolute time on clk -> CLOCK_MONOTONIC deadline in ns. */
-int64_t sync_deadline(clockid_t clk, const struct timespec *abs);
 int sync_bad_time(const struct timespec *abs);
 
 /* The mutex operations, for cond.c (error numbers, like pthread_*). */

@@ -145,7 +145,7 @@ EXPORT int pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *
 		return join(co_self(), c, ret, -1, 0);
 	if (!c->exited && sync_bad_time(abs))
 		return EINVAL;
-	return join(co_self(), c, ret, c->exited ? -1 : sync_deadline(CLOCK_REALTIME, abs), 0);
+	return join(co_self(), c, ret, c->exited ? -1 : deadline_at(CLOCK_REALTIME, abs), 0);
 }
 
 EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const struct timespec *abs)
@@ -160,7 +160,7 @@ EXPORT int pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clk, const st
 		return EINVAL;
 	if (!c->exited && sync_bad_time(abs))
 		return EINVAL;
-	return join(co_self(), c, ret, c->exited ? -1 : sync_deadline(clk, abs), 0);
+	return join(co_self(), c, ret, c->exited ? -1 : deadline_at(clk, abs), 0);
 }
 
 EXPORT int pthread_detach(pthread_t t)

@@ -57,12 +57,24 @@ static int sleeping(void)
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
-	return self && !co_alone(self->w);
+	return self && !co_may_block(self->w);
+}
+
+int64_t deadline_at(clockid_t clk, const struct timespec *abs)
+{
+	struct timespec now;
+	clock_gettime(clk, &now);
+	int64_t mono = now_ns();
+	int64_t sec = abs->tv_sec - now.tv_sec;
+	if (sec > INT64_MAX / 1000000000LL / 2) /* centuries: never */
+		return INT64_MAX / 2;
+	int64_t left = sec * 1000000000LL + (abs->tv_nsec - now.tv_nsec);
+	return left <= 0 ? mono : mono + left;
 }
 
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	SOLO_REAL(nanosleep, req, rem);
+	REAL_WHILE_UNTHREADED(nanosleep, req, rem);
 	struct timespec t;
 	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(nanosleep)(req, rem);
@@ -81,7 +93,7 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 			   struct timespec *rem)
 {
-	SOLO_REAL(clock_nanosleep, clk, flags, req, rem);
+	REAL_WHILE_UNTHREADED(clock_nanosleep, clk, flags, req, rem);
 	struct timespec t;
 	if (!sleeping() || copy_in(&t, req, sizeof t) < 0)
 		return REAL_FN(clock_nanosleep)(clk, flags, req, rem);
@@ -101,10 +113,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 		return EINVAL;
 	int64_t deadline;
 	if (flags & TIMER_ABSTIME) {
-		struct timespec now;
-		clock_gettime(clk, &now);
-		int64_t left = ts_ns(req) - ts_ns(&now);
-		deadline = now_ns() + (left > 0 ? left : 0);
+		deadline = deadline_at(clk, req);
 	} else {
 		deadline = now_ns() + ts_ns(req);
 	}
@@ -119,7 +128,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 
 EXPORT unsigned sleep(unsigned s)
 {
-	SOLO_REAL(sleep, s);
+	REAL_WHILE_UNTHREADED(sleep, s);
 	if (!sleeping())
 		return REAL_FN(sleep)(s);
 	int64_t left = sleep_until(now_ns() + s * 1000000000LL);
@@ -131,7 +140,7 @@ EXPORT unsigned sleep(unsigned s)
 
 EXPORT int usleep(useconds_t us)
 {
-	SOLO_REAL(usleep, us);
+	REAL_WHILE_UNTHREADED(usleep, us);
 	if (!sleeping())
 		return REAL_FN(usleep)(us);
 	if (sleep_until(now_ns() + us * 1000LL)) {

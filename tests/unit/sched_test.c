@@ -38,7 +38,7 @@ static int got;
 
 static void *reader(void *arg)
 {
-	struct fdent *e = fd_new(pfd[0], FD_PIPE, 0);
+	struct fdent *e = fd_fresh(pfd[0]);
 	char c;
 	while (read(pfd[0], &c, 1) < 0) { /* the descriptor is non-blocking underneath */
 		CHECK(errno == EAGAIN);
