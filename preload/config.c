@@ -122,10 +122,10 @@ void config_read(void)
 		else if (strcmp(v, "ares"))
 			coexec_say("COEXEC_DNS: '%s' is not 'ares' or 'native'; using ares", v);
 	}
-	coexec_config.pool_threads = 256;
-	if ((v = getenv("COEXEC_POOL_THREADS")) &&
-	    config_parse_workers(v, &coexec_config.pool_threads) < 0) {
-		coexec_config.pool_threads = 256;
-		coexec_say("COEXEC_POOL_THREADS: '%s' is not a number from 1 to 1024; using 256", v);
+	coexec_config.pool_max = 256;
+	if ((v = getenv("COEXEC_POOL_MAX")) &&
+	    config_parse_workers(v, &coexec_config.pool_max) < 0) {
+		coexec_config.pool_max = 256;
+		coexec_say("COEXEC_POOL_MAX: '%s' is not a number from 1 to 1024; using 256", v);
 	}
 }

@@ -12,7 +12,7 @@ struct coexec_config {
 	size_t stack_size;      /* COEXEC_STACK_SIZE; 0 = native default */
 	int workers;            /* COEXEC_WORKERS; default: usable CPUs */
 	int dns_native;         /* COEXEC_DNS=native: glibc's resolver on the pool */
-	int pool_threads;       /* COEXEC_POOL_THREADS; default 256 */
+	int pool_max;           /* COEXEC_POOL_MAX; default 256 */
 };
 
 extern struct coexec_config coexec_config;

@@ -17,6 +17,7 @@
 #include "sched/sys.h"
 #include "sched/pool.h"
 #include "sched/worker.h"
+#include "shim/blocking.h"
 #include "shim/fdview.h"
 
 void coexec_stats_print(void);
@@ -84,13 +85,14 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	real_resolve();
 	config_read();
 	coexec_log_mask = coexec_config.debug;
-	pool_max = coexec_config.pool_threads;
+	pool_max = coexec_config.pool_max;
 	coexec_log_start();
 	open_log();
 	if (!worker_adopt(coexec_config.workers, spawn_worker)) {
 		coexec_say("out of memory at start-up; running natively");
 		return;
 	}
+	blocking_init();
 	co_on_last_exit = last_exit;
 	co_on_exit = key_on_exit;
 	co_never_threaded = 1; /* after real_resolve: REAL_WHILE_UNTHREADED reads the table unchecked */

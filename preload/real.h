@@ -21,9 +21,19 @@
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* glibc's _FORTIFY_SOURCE entries, declared by its headers only when
+ * fortifying. */
+int __open_2(const char *, int);
+int __open64_2(const char *, int);
+int __openat_2(int, const char *, int);
+int __openat64_2(int, const char *, int);
 
 struct coexec_real {
 #define REAL(ret, name, args) ret(*name) args;

@@ -1,8 +1,10 @@
 /* COEXEC_STATS: a summary of what the runtime did, written at exit. */
+#include <stdio.h>
 #include <string.h>
 
 #include "preload/log.h"
 #include "sched/pool.h"
+#include "shim/blocking.h"
 #include "sched/worker.h"
 
 void coexec_stats_print(void)
@@ -55,5 +57,19 @@ void coexec_stats_print(void)
 	}
 	line[len ? len - 1 : 0] = 0;
 	coexec_say("stats: parks by reason: %s", len ? line : "none");
-	coexec_say("stats: pool: %lu jobs, %d threads", pool_jobs, pool_threads);
+	coexec_say("stats: pool: %lu jobs, %d threads", pool_jobs, pool_threads_peak);
+	/* calls that went to the pool, by name: "flock 1, waitpid 2" */
+	len = 0;
+	for (int i = 0; i < BC__COUNT; i++) {
+		unsigned long v = __atomic_load_n(&bcall_count[i], __ATOMIC_RELAXED);
+		if (!v)
+			continue;
+		int n = snprintf(line + len, sizeof line - len, "%s%s %lu", len ? ", " : "",
+				 bcall_name[i], v);
+		if (n < 0 || n >= (int)sizeof line - len)
+			break;
+		len += n;
+	}
+	if (len)
+		coexec_say("stats: pool calls: %s", line);
 }

@@ -22,6 +22,8 @@
 #include "sched/sys.h"
 #include "sched/worker.h"
 
+enum { JOB_QUEUED, JOB_RUNNING, JOB_SKIPPED };
+
 struct pool_job {
 	struct sq_link link;
 	void (*fn)(void *);
@@ -29,11 +31,16 @@ struct pool_job {
 	void (*release)(void *);
 	int done;
 	int refs;
+	int lock;               /* state and tid against pool_interrupt */
+	int state;
+	int kicked;             /* pool_interrupt signalled the thread */
+	long tid;               /* the pool thread running it */
 };
 
 int pool_max = 256;
+int pool_intr_sig;
 unsigned long pool_jobs;
-int pool_threads;
+int pool_threads, pool_threads_peak;
 
 static int qlock;
 static struct sq queue;
@@ -50,12 +57,41 @@ static void job_put(struct pool_job *j)
 	free(j);
 }
 
-static void job_run(struct pool_job *j)
+static void job_finish(struct pool_job *j)
 {
-	j->fn(j->arg);
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
 	addr_wake(&j->done, 1);
 	job_put(j);
+}
+
+/* A signal pool_interrupt sent may still be pending when the job is over:
+ * take it, or it would interrupt this thread's next job. */
+static void drain_kick(void)
+{
+	uint64_t set = 1ull << (pool_intr_sig - 1);
+	struct timespec zero = { 0, 0 };
+	while (SYS4(SYS_rt_sigtimedwait, &set, 0, &zero, 8) == pool_intr_sig)
+		;
+}
+
+static void job_run(struct pool_job *j, long tid)
+{
+	spin_lock(&j->lock);
+	int skip = j->state == JOB_SKIPPED;
+	if (!skip) {
+		j->state = JOB_RUNNING;
+		j->tid = tid;
+	}
+	spin_unlock(&j->lock);
+	if (!skip)
+		j->fn(j->arg);
+	spin_lock(&j->lock);
+	j->tid = 0; /* from here on, no signal for this job */
+	int kicked = j->kicked;
+	spin_unlock(&j->lock);
+	if (kicked && tid)
+		drain_kick();
+	job_finish(j);
 }
 
 static struct pool_job *take(void)
@@ -67,26 +103,47 @@ static struct pool_job *take(void)
 	return container_of(l, struct pool_job, link);
 }
 
+/* How long a thread stays without work before it ends. */
+#define IDLE_NS (10 * 1000000000LL)
+
 static void *pool_main(void *arg)
 {
-	/* Signals for the process go to the program's threads, not to us. */
-	uint64_t all = ~0ull;
-	SYS4(SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, 8);
+	/* Signals for the process go to the program's threads, not to us; only
+	 * pool_interrupt's signal reaches a pool thread. */
+	uint64_t mask = ~0ull;
+	if (pool_intr_sig)
+		mask &= ~(1ull << (pool_intr_sig - 1));
+	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &mask, 0, 8);
+	long tid = sys_gettid();
+	int64_t idle_since = 0;
 	for (;;) {
 		int seen = __atomic_load_n(&work, __ATOMIC_ACQUIRE);
 		spin_lock(&qlock);
 		struct pool_job *j = take();
-		if (!j)
+		if (!j) {
+			int64_t now = now_ns();
+			if (!idle_since)
+				idle_since = now;
+			if (now - idle_since >= IDLE_NS &&
+			    seen == __atomic_load_n(&work, __ATOMIC_ACQUIRE)) {
+				pool_threads--;
+				spin_unlock(&qlock);
+				LOG(LOG_POOL, "pool: idle thread ends (%d left)", pool_threads);
+				return NULL;
+			}
 			nidle++;
+		}
 		spin_unlock(&qlock);
 		if (!j) {
-			SYS4(SYS_futex, &work, FUTEX_WAIT_PRIVATE, seen, 0);
+			struct timespec ts = { IDLE_NS / 1000000000LL, 0 };
+			SYS4(SYS_futex, &work, FUTEX_WAIT_PRIVATE, seen, &ts);
 			spin_lock(&qlock);
 			nidle--;
 			spin_unlock(&qlock);
 			continue;
 		}
-		job_run(j);
+		idle_since = 0;
+		job_run(j, tid);
 	}
 	return NULL;
 }
@@ -102,7 +159,8 @@ static int submit(struct pool_job *j)
 	pool_jobs++;
 	if (nqueued > nidle) {
 		if (pool_threads < pool_max) {
-			pool_threads++;
+			if (++pool_threads > pool_threads_peak)
+				pool_threads_peak = pool_threads;
 			spawn = 1;
 		} else if (!cap_said) {
 			cap_said = cap = 1;
@@ -112,7 +170,7 @@ static int submit(struct pool_job *j)
 	__atomic_add_fetch(&work, 1, __ATOMIC_RELEASE);
 	SYS(SYS_futex, &work, FUTEX_WAKE_PRIVATE, 1);
 	if (cap)
-		LOG(LOG_POOL, "pool: all %d threads busy (COEXEC_POOL_THREADS); jobs queue", pool_max);
+		LOG(LOG_POOL, "pool: all %d threads busy (COEXEC_POOL_MAX); calls queue in order", pool_max);
 	if (!spawn)
 		return 0;
 	int r = worker_spawn_thread(pool_main, NULL);
@@ -136,7 +194,7 @@ static void serve_queue(void)
 		spin_unlock(&qlock);
 		if (!q)
 			return;
-		job_run(q);
+		job_run(q, 0);
 	}
 }
 
@@ -199,9 +257,32 @@ void pool_release(struct pool_job *j)
 	job_put(j);
 }
 
+void pool_interrupt(struct pool_job *j, enum park_reason why)
+{
+	long pid = sys_getpid();
+	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
+		spin_lock(&j->lock);
+		if (j->state == JOB_QUEUED) {
+			j->state = JOB_SKIPPED; /* the thread that takes it will not run it */
+		} else if (j->tid && pool_intr_sig) {
+			j->kicked = 1;
+			SYS(SYS_tgkill, pid, j->tid, pool_intr_sig);
+		}
+		spin_unlock(&j->lock);
+		/* the call may not have entered the kernel yet: kick again soon */
+		addr_wait_as(&j->done, 0, now_ns() + 2000000, why);
+	}
+}
+
+int pool_skipped(struct pool_job *j)
+{
+	return j->state == JOB_SKIPPED;
+}
+
 void pool_atfork_child(void)
 {
 	/* Queued jobs belong to threads that are gone; so do the pool's. */
 	queue = (struct sq){ 0 };
 	qlock = nqueued = nidle = work = pool_threads = cap_said = 0;
+
 }

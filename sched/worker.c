@@ -49,7 +49,8 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_CONNECT] = "connect", [PARK_ACCEPT] = "accept", [PARK_POLL] = "poll",
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
-	[PARK_POOL] = "pool",
+	[PARK_POOL] = "pool",       [PARK_LOCK] = "lock",   [PARK_CHILD] = "child",
+	[PARK_FILE] = "file",       [PARK_OPEN] = "open",
 };
 
 int64_t now_ns(void)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
+#include "shim/blocking.h"
 #include "shim/shim.h"
 #include "sched/sys.h"
 
@@ -85,7 +86,7 @@ EXPORT void closefrom(int lo)
 	close_range_around(lo < 0 ? 0 : lo, ~0u, 0);
 }
 
-/* freopen and pclose close descriptors inside glibc: forget
+/* freopen (and pclose, shim/child.c) close descriptors inside glibc: forget
  * the numbers first, or a later descriptor with the same number inherits a
  * stale entry (and its registration, and its waiters' wakes). */
 EXPORT FILE *freopen(const char *path, const char *mode, FILE *f)
@@ -111,14 +112,6 @@ EXPORT FILE *popen(const char *cmd, const char *mode)
 	if (f)
 		view_new(fileno(f), FD_PIPE, 0); /* created inside glibc: ours is fresh */
 	return f;
-}
-
-EXPORT int pclose(FILE *f)
-{
-	int fd = f ? fileno(f) : -1;
-	if (fd >= 0)
-		fd_forget(fd);
-	return REAL_FN(pclose)(f);
 }
 
 EXPORT int dup(int fd)
@@ -152,6 +145,8 @@ EXPORT int dup3(int old, int new, int flags)
 
 static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int cmd, long arg)
 {
+	if (cmd == F_SETLKW || cmd == F_OFD_SETLKW)
+		return lock_wait(real_fcntl, fd, cmd, (void *)arg, BC_FCNTL);
 	int r = real_fcntl(fd, cmd, arg);
 	if (r < 0)
 		return r;

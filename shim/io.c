@@ -9,7 +9,7 @@
  * error or timeout returns the partial count.
  * Pipes, FIFOs and character devices: preadv2/pwritev2 with RWF_NOWAIT where
  * the kernel supports it for the file, else wait for poll readiness and call
- * the real function. Regular files run inline (the thread pool comes later).
+ * the real function. Reads of regular files: shim/disk.c.
  * A descriptor the program made non-blocking, or a coroutine alone on its
  * worker, gets the real call. */
 #include <limits.h>
@@ -54,7 +54,7 @@ static long try_once(int fd, struct io *io)
 	}
 }
 
-static size_t iov_total(const struct iovec *iov, size_t n)
+size_t iov_total(const struct iovec *iov, size_t n)
 {
 	size_t t = 0;
 	for (size_t i = 0; i < n; i++)
@@ -63,7 +63,7 @@ static size_t iov_total(const struct iovec *iov, size_t n)
 }
 
 /* Drop the first n bytes from an iovec array we own. */
-static void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
+void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
 {
 	while (*cnt && n >= (*iov)->iov_len) {
 		n -= (*iov)->iov_len;
@@ -300,6 +300,8 @@ static ssize_t rw_iov(int fd, const struct iovec *uiov, int cnt, int writing)
 	}
 	if (parking_file(fd, e))
 		return file_xfer(fd, e, uiov, cnt, writing);
+	if (!writing && view(e)->kind == FD_REG)
+		return disk_read(self, fd, e, uiov, cnt, -1);
 real:
 	return writing ? REAL_FN(writev)(fd, uiov, cnt) : REAL_FN(readv)(fd, uiov, cnt);
 }
@@ -324,10 +326,11 @@ static ssize_t rw_buf(int fd, void *buf, size_t n, int writing)
 		}
 		return r;
 	}
-	if (parking_file(fd, e)) {
-		struct iovec iov = { buf, n };
+	struct iovec iov = { buf, n };
+	if (parking_file(fd, e))
 		return file_xfer(fd, e, &iov, 1, writing);
-	}
+	if (!writing && view(e)->kind == FD_REG)
+		return disk_read(self, fd, e, &iov, 1, -1);
 real:
 	return writing ? REAL_FN(write)(fd, buf, n) : REAL_FN(read)(fd, buf, n);
 }

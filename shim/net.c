@@ -13,17 +13,18 @@
  *     process may share, it runs on the pool: if that process took the
  *     connection first, a pool thread, not the worker, waits for the next.
  *   - connect and sendfile make the blocking call on the pool while the
- *     coroutine parks; the kernel then keeps SO_SNDTIMEO, partial counts
- *     and errors itself. A signal that interrupts a connect returns EINTR
- *     and the handshake goes on, as POSIX says of connect. */
+ *     coroutine parks (shim/blocking.h); the kernel then keeps SO_SNDTIMEO,
+ *     partial counts and errors itself, and a signal interrupts the call
+ *     there as it would natively: a connect returns EINTR and the handshake
+ *     goes on, a sendfile returns what it sent. */
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sched/park.h"
-#include "sched/pool.h"
 
+#include "shim/blocking.h"
 #include "shim/shim.h"
 #include "sched/sys.h"
 
@@ -96,18 +97,6 @@ struct accept_args {
 	int flags;
 };
 
-struct accept_job {
-	int fd;
-	struct accept_args *a;
-	long ret;
-};
-
-static void accept_run(void *p)
-{
-	struct accept_job *j = p;
-	j->ret = SYS4(SYS_accept4, j->fd, j->a->addr, j->a->alen, j->a->flags);
-}
-
 /* One attempt: the accepted descriptor, -EAGAIN when nothing is queued, or
  * the kernel's error. poll() on the worker says whether a connection is
  * queued (a bad descriptor shows as POLLNVAL: accept then gives the native
@@ -156,14 +145,14 @@ static long accept_ready(int fd, struct fdent *e, struct accept_args *a, int64_t
 			return -EAGAIN;
 		}
 	}
-	struct accept_job j = { fd, a, 0 };
 	if (mine) {
-		accept_run(&j); /* returns at once: the connection is there */
+		/* returns at once: the connection is there */
+		long r = SYS4(SYS_accept4, fd, a->addr, a->alen, a->flags);
 		turn_give(e);
-	} else {
-		pool_run_as(accept_run, &j, PARK_ACCEPT);
+		return r;
 	}
-	return j.ret;
+	return blocking_sys(co_self(), BC_ACCEPT, BC_INTR | BC_RESTART | BC_CANCEL, PARK_ACCEPT, fd,
+			    SYS_accept4, fd, (long)a->addr, (long)a->alen, a->flags, 0, 0);
 }
 
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
@@ -209,60 +198,6 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	return accept4(fd, addr, alen, 0);
 }
 
-/* A blocking call the pool makes for a coroutine: arguments and result,
- * owned by the pool job once the caller may walk away. */
-struct pooled {
-	long (*call)(struct pooled *);
-	int fd, in;
-	off_t *off, off_copy;
-	size_t count;
-	socklen_t alen;
-	long ret;
-	struct sockaddr_storage addr;
-};
-
-static void pooled_run(void *p)
-{
-	struct pooled *c = p;
-	c->ret = c->call(c);
-}
-
-/* Run c on the pool, parked; -EINTR when a signal interrupted the wait and
- * the call goes on without us (connect only: may_leave). Takes c. */
-static long pooled(struct co *self, struct pooled *c, int may_leave, enum park_reason why)
-{
-	struct pool_job *j = pool_submit(pooled_run, c, free);
-	if (j) {
-		while (pool_wait(j, why) == -EINTR) {
-			if (co_intr_sig(self) == CO_SIG_CANCEL) {
-				if (!self->cancel_disabled) {
-					pool_release(j);
-					cancel_act(self);
-				}
-				continue;
-			}
-			/* SA_RESTART: a blocking connect resumes its wait */
-			if (!may_leave || sig_restarts(co_intr_sig(self)))
-				continue;
-			pool_release(j);
-			return -EINTR;
-		}
-	}
-	long r = c->ret;
-	if (r >= 0 && c->off)
-		*c->off = c->off_copy;
-	if (j)
-		pool_release(j);
-	else
-		free(c);
-	return r;
-}
-
-static long call_connect(struct pooled *c)
-{
-	return SYS(SYS_connect, c->fd, &c->addr, c->alen);
-}
-
 EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 {
 	REAL_WHILE_UNTHREADED(connect, fd, addr, alen);
@@ -270,20 +205,11 @@ EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 	if (self)
 		cancel_point(self);
 	struct fdent *e = self && !co_may_block(self->w) ? fd_known(fd) : NULL;
-	struct pooled *c;
-
-	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || alen > sizeof c->addr ||
-	    !(c = calloc(1, sizeof *c)))
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb)
 		return REAL_FN(connect)(fd, addr, alen);
-	if (alen && copy_in(&c->addr, addr, alen) < 0) {
-		free(c);
-		return REAL_FN(connect)(fd, addr, alen); /* the native EFAULT */
-	}
-	c->call = call_connect;
-	c->fd = fd;
-	c->alen = alen;
 	LOG(LOG_NET, "fd %d: blocking connect on the pool", fd);
-	return sysret(pooled(self, c, 1, PARK_CONNECT));
+	return sysret(blocking_sys(self, BC_CONNECT, BC_INTR | BC_RESTART | BC_CANCEL, PARK_CONNECT,
+				   fd, SYS_connect, fd, (long)addr, alen, 0, 0, 0));
 }
 
 EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -314,35 +240,19 @@ EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t le
 	return r;
 }
 
-static long call_sendfile(struct pooled *c)
-{
-	return SYS4(SYS_sendfile, c->fd, c->in, c->off ? &c->off_copy : NULL, c->count);
-}
-
 /* sendfile to a blocking socket sends everything (or up to the end of the
- * input) before it returns: the pool makes that call. The offset is copied
- * in and out, as the kernel would read and write it. */
+ * input) before it returns, or what it could before a signal: the pool
+ * makes that call, and the kernel reads and writes the offset. */
 static ssize_t send_file(int out, int in, off_t *off, size_t count)
 {
 	struct co *self = co_self();
 	if (self)
 		cancel_point(self);
 	struct fdent *e = self && !co_may_block(self->w) ? fd_known(out) : NULL;
-	struct pooled *c;
-	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || count == 0 || !(c = calloc(1, sizeof *c)))
+	if (!e || view(e)->kind != FD_SOCK || view(e)->user_nb || count == 0)
 		return REAL_FN(sendfile)(out, in, off, count);
-	if (off && copy_in(&c->off_copy, off, sizeof *off) < 0) {
-		free(c);
-		return REAL_FN(sendfile)(out, in, off, count); /* the native EFAULT */
-	}
-	c->call = call_sendfile;
-	c->fd = out;
-	c->in = in;
-	c->off = off;
-	c->count = count;
-	/* A signal does not interrupt it on the pool yet: the wait lasts
-	 * until the call returns (coexec.7, LIMITATIONS). */
-	return sysret(pooled(self, c, 0, PARK_WRITE));
+	return sysret(blocking_sys(self, BC_SENDFILE, BC_INTR | BC_RESTART | BC_CANCEL, PARK_WRITE,
+				   out, SYS_sendfile, out, in, (long)off, count, 0, 0));
 }
 
 EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)

@@ -3,7 +3,8 @@
  * descriptions to another process (fork copies them all, a spawned program
  * keeps those without close-on-exec), so share_epoch moves on and every
  * socket created before counts as possibly shared (shim/net.c). The calls
- * themselves are glibc's. vfork(2) and clone(2) called directly are not
+ * themselves are glibc's (system, which also waits, is in shim/child.c).
+ * vfork(2) and clone(2) called directly are not
  * seen (coexec.7, LIMITATIONS). */
 #include <spawn.h>
 #include <stdlib.h>
@@ -29,10 +30,4 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 {
 	proc_share();
 	return REAL_FN(posix_spawnp)(pid, file, fa, attr, argv, envp);
-}
-
-EXPORT int system(const char *cmd)
-{
-	proc_share();
-	return REAL_FN(system)(cmd);
 }

@@ -9,6 +9,8 @@
 #define SHIM_SHIM_H
 
 #include <errno.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include "preload/config.h"
 #include "preload/log.h"
@@ -112,6 +114,16 @@ void sig_note_kill(struct co *target, int sig);
  * result (-EAGAIN for a timeout, -EINTR, -EBADF when closed meanwhile). */
 int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_t deadline,
 	      long *r);
+
+/* iovec arrays (shim/io.c): the bytes they hold; drop the first n bytes
+ * from an array we own. */
+size_t iov_total(const struct iovec *iov, size_t n);
+void iov_advance(struct iovec **iov, size_t *cnt, size_t n);
+
+/* A read of a regular file at off (-1: the file position): the page cache
+ * inline, the disk on the pool (shim/disk.c). */
+ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *iov, int cnt,
+		  off_t off);
 
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);

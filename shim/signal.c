@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "shim/shim.h"
+#include "sched/pool.h"
 
 static struct sigaction user_act[NSIG];
 static unsigned char wrapped[NSIG];
@@ -66,8 +67,20 @@ void sig_note_kill(struct co *target, int sig)
 		__atomic_store_n(&kill_note[sig], target, __ATOMIC_RELEASE);
 }
 
+/* The top real-time signal is coexec's (shim/blocking.c): as glibc does
+ * with the two it keeps at the bottom, SIGRTMAX is one less and the
+ * reserved number cannot be caught. */
+EXPORT int __libc_current_sigrtmax(void)
+{
+	return REAL_FN(__libc_current_sigrtmax)() - (pool_intr_sig ? 1 : 0);
+}
+
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	if (sig == pool_intr_sig && sig) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
 		return REAL_FN(sigaction)(sig, act, old);
 	struct sigaction mine, prev, copy;

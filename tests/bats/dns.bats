@@ -528,12 +528,12 @@ coexec exit 0" ]
         "workers<=1 created>=3 read>=1 sleep>=1 pool>=1"
 }
 
-@test "COEXEC_DNS and COEXEC_POOL_THREADS: a bad value is one line on stderr, and the run goes on" {
-    run_bounded "$BATS_TEST_TMPDIR/o" "$BATS_TEST_TMPDIR/e" env COEXEC_DNS=bogus COEXEC_POOL_THREADS=0 "$COEXEC" sh -c 'echo ran'
+@test "COEXEC_DNS and COEXEC_POOL_MAX: a bad value is one line on stderr, and the run goes on" {
+    run_bounded "$BATS_TEST_TMPDIR/o" "$BATS_TEST_TMPDIR/e" env COEXEC_DNS=bogus COEXEC_POOL_MAX=0 "$COEXEC" sh -c 'echo ran'
     cat "$BATS_TEST_TMPDIR/e"
     [ "$RC" = 0 ]
     [ "$(cat "$BATS_TEST_TMPDIR/o")" = ran ]
     [ "$(grep -c 'COEXEC_DNS' "$BATS_TEST_TMPDIR/e")" = 1 ]
-    [ "$(grep -c 'COEXEC_POOL_THREADS' "$BATS_TEST_TMPDIR/e")" = 1 ]
+    [ "$(grep -c 'COEXEC_POOL_MAX' "$BATS_TEST_TMPDIR/e")" = 1 ]
     [ "$(wc -l < "$BATS_TEST_TMPDIR/e")" = 2 ]
 }

@@ -1,0 +1,108 @@
+/* The blocking-call pool seen from the shim (blocking.h): one way for every
+ * call that epoll cannot make wait without a thread. */
+#include <signal.h>
+
+#include "shim/blocking.h"
+#include "shim/shim.h"
+#include "sched/pool.h"
+#include "sched/sys.h"
+
+const char *const bcall_name[BC__COUNT] = {
+	[BC_ACCEPT] = "accept", [BC_CONNECT] = "connect", [BC_SENDFILE] = "sendfile",
+	[BC_FLOCK] = "flock", [BC_FCNTL] = "fcntl", [BC_LOCKF] = "lockf",
+	[BC_WAIT] = "wait", [BC_WAITPID] = "waitpid", [BC_WAIT3] = "wait3",
+	[BC_WAIT4] = "wait4", [BC_WAITID] = "waitid", [BC_SYSTEM] = "system",
+	[BC_PCLOSE] = "pclose", [BC_OPEN] = "open", [BC_FOPEN] = "fopen",
+	[BC_READ] = "read", [BC_FSYNC] = "fsync", [BC_FDATASYNC] = "fdatasync",
+	[BC_SYNCFS] = "syncfs", [BC_SYNC] = "sync", [BC_SYNC_FILE_RANGE] = "sync_file_range",
+	[BC_FALLOCATE] = "fallocate", [BC_FTRUNCATE] = "ftruncate",
+	[BC_COPY_FILE_RANGE] = "copy_file_range",
+};
+unsigned long bcall_count[BC__COUNT];
+
+static void run(void *p)
+{
+	struct bjob *b = p;
+	b->ret = b->fn(b->a);
+}
+
+/* Should the signal that ended the park stop the call? */
+static int stops(struct co *self, unsigned flags)
+{
+	int sig = co_intr_sig(self);
+	if (sig == CO_SIG_CANCEL)
+		return (flags & BC_CANCEL) && !self->cancel_disabled;
+	return (flags & BC_INTR) && !((flags & BC_RESTART) && sig_restarts(sig));
+}
+
+long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason why,
+	      struct bjob *b)
+{
+	if (self && (flags & BC_CANCEL))
+		cancel_point(self);
+	if (!self || co_may_block(self->w)) {
+		run(b);
+		return b->ret;
+	}
+	__atomic_add_fetch(&bcall_count[id], 1, __ATOMIC_RELAXED);
+	int64_t t0 = (coexec_log_mask & LOG_POOL) ? now_ns() : 0;
+	struct pool_job *j = pool_submit(run, b, NULL);
+	int stopped = 0;
+	if (j) {
+		while (pool_wait(j, why) == -EINTR) {
+			if (!stops(self, flags))
+				continue;
+			stopped = co_intr_sig(self);
+			pool_interrupt(j, why);
+			break;
+		}
+		if (pool_skipped(j))
+			b->ret = -EINTR;
+		pool_release(j);
+	}
+	if (t0) {
+		int64_t ms = (now_ns() - t0) / 1000000;
+		if (b->path)
+			LOG(LOG_POOL, "pool: %s %s: %lld ms, result %ld", bcall_name[id], b->path,
+			    (long long)ms, b->ret);
+		else if (b->fd >= 0)
+			LOG(LOG_POOL, "pool: %s fd %d: %lld ms, result %ld", bcall_name[id], b->fd,
+			    (long long)ms, b->ret);
+		else
+			LOG(LOG_POOL, "pool: %s: %lld ms, result %ld", bcall_name[id], (long long)ms,
+			    b->ret);
+	}
+	if (stopped == CO_SIG_CANCEL && b->ret == -EINTR)
+		cancel_act(self);
+	return b->ret;
+}
+
+long bjob_syscall(const long *a)
+{
+	return SYS6(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+}
+
+long blocking_sys(struct co *self, enum bcall id, unsigned flags, enum park_reason why, int fd,
+		  long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+	struct bjob b = { .fn = bjob_syscall, .a = { nr, a0, a1, a2, a3, a4, a5 }, .fd = fd };
+	return blocking(self, id, flags, why, &b);
+}
+
+/* pool_interrupt's signal: only pool threads leave it unblocked, and the
+ * point is that it arrives, not what it does. */
+static void kicked(int sig)
+{
+}
+
+void blocking_init(void)
+{
+	int sig = _NSIG - 1;
+	struct sigaction a = { .sa_handler = kicked }; /* no SA_RESTART: EINTR */
+	sigfillset(&a.sa_mask);
+	if (REAL_FN(sigaction)(sig, &a, NULL) == 0)
+		pool_intr_sig = sig;
+	else
+		LOG(LOG_POOL, "pool: cannot reserve signal %d; signals will not interrupt pool calls",
+		    sig);
+}
