@@ -11,7 +11,12 @@
 
 load helpers
 
-setup() { common_setup; }
+# The program's files go to the test's own directory, which bats removes:
+# a run killed by the time limit (a hang) cannot leave them behind.
+setup() {
+    common_setup
+    export TMPDIR="$BATS_TEST_TMPDIR"
+}
 teardown() { common_teardown; }
 
 # heartbeats_ok: in every native run of this test the heartbeat ticked
