@@ -103,6 +103,13 @@ describe_rc() {
 #   yield read write connect accept poll sleep join sync
 #                                         parks of one reason (the two
 #                                         "sync" entries added up)
+#   pool.FUNC                             calls of FUNC (a libc function
+#                                         name) run on the blocking-call
+#                                         pool, from the line
+#     coexec: stats: pool calls: flock 1, waitpid 2
+#                                         (calls of count 0 left out, the
+#                                         line absent when there were
+#                                         none: a FUNC not named is 0)
 # Over several processes a NAME's value is its largest.  Every coexec run
 # must show statistics at all and STATS_ALWAYS; with COEXEC_WORKERS=N in
 # the environment, workers<=N too.  A case states more in EXPECT_STATS:
@@ -186,6 +193,14 @@ check_stats() {
             put("pooljobs", $4); put("poolthreads", $6)
             next
         }
+        /^coexec: stats: pool calls: [a-z_][a-z0-9_]* [0-9]+(, [a-z_][a-z0-9_]* [0-9]+)*$/ {
+            n = split(substr($0, 28), calls, ", ")
+            for (i = 1; i <= n; i++) {
+                split(calls[i], kv, " ")
+                put("pool." kv[1], kv[2])
+            }
+            next
+        }
         /^coexec: stats: / { print what ": unknown statistics line: " $0; bad = 1 }
         END {
             n = split(names, nm, " ")
@@ -196,19 +211,24 @@ check_stats() {
             line = ""
             for (i = 1; i <= n; i++)
                 line = line " " nm[i] "=" val[nm[i]]
+            for (k in val)
+                if (k ~ /^pool\./)
+                    line = line " " k "=" val[k]
             printf "coexec evidence of %s (%d process%s):%s\n", what, procs,
                 procs == 1 ? "" : "es", line
             m = split(want, w, " ")
             for (i = 1; i <= m; i++) {
-                if (!match(w[i], /^[a-z]+(>=|<=)[0-9]+$/)) {
-                    print "bad expectation \"" w[i] "\" (NAME>=N or NAME<=N)"
+                if (!match(w[i], /^([a-z]+|pool\.[a-z_][a-z0-9_]*)(>=|<=)[0-9]+$/)) {
+                    print "bad expectation \"" w[i] "\" (NAME>=N or NAME<=N, NAME a statistic or pool.FUNC)"
                     bad = 1
                     continue
                 }
                 op = index(w[i], ">=") ? ">=" : "<="
                 k = substr(w[i], 1, index(w[i], op) - 1)
                 lim = substr(w[i], index(w[i], op) + 2) + 0
-                if (!(k in known)) {
+                if (k ~ /^pool\./)
+                    put(k, 0)
+                else if (!(k in known)) {
                     print "bad expectation \"" w[i] "\": no statistic " k " (one of: " names ")"
                     bad = 1
                     continue

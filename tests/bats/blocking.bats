@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# blocking: calls epoll cannot make non-blocking (file locks, waiting for
+# children, opening a FIFO, system, pclose, fsync, a cold read), each a
+# case of tests/progs/blocking run natively and under coexec and compared
+# (blocking.c's first comment lists them). While the call waits, a
+# heartbeat thread of the program must keep ticking: with COEXEC_WORKERS=1
+# it is a coroutine of the same worker, so the call must park its caller
+# and run on the blocking-call pool. The coexec run must show that in its
+# statistics: pooljobs>=1 and pool.FUNC>=1 for the function the case calls
+# (helpers.bash, "Evidence"); fsync_big and read_cold need no pool evidence.
+
+load helpers
+
+# The program's files go to the test's own directory, which bats removes:
+# a run killed by the time limit (a hang) cannot leave them behind.
+setup() {
+    common_setup
+    export TMPDIR="$BATS_TEST_TMPDIR"
+}
+teardown() { common_teardown; }
+
+# heartbeats_ok: in every native run of this test the heartbeat ticked
+# during the call, on main and on the thread ("heartbeat ok" twice, no
+# STALLED); otherwise the comparison proves nothing, since a heartbeat
+# stalled under coexec prints the same.
+heartbeats_ok() {
+    local d n bad=0
+    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
+        n=$(grep -c 'heartbeat ok$' "$d/native.out")
+        if [ "$n" != 2 ] || grep -q STALLED "$d/native.out"; then
+            echo "NATIVE heartbeat not ok twice in $d (machine too loaded?):"
+            cat "$d/native.out"
+            bad=1
+        fi
+    done
+    return $bad
+}
+
+@test "blocking: every case has a test here" {
+    check_case_list blocking "$BATS_TEST_FILENAME"
+}
+
+@test "blocking: check_stats reads the pool calls line" {
+    local log="$BATS_TEST_TMPDIR/stats.log"
+    cat >"$log" <<'EOF'
+coexec: stats: 1 workers, 3 threads created as coroutines, peak 2 live, 10 switches, 4 polls
+coexec: stats: parks by reason: sleep=5
+coexec: stats: pool: 3 jobs, 1 threads
+coexec: stats: pool calls: flock 1, waitpid 2
+coexec: stats: 1 workers, 0 threads created as coroutines, peak 1 live, 0 switches, 0 polls
+coexec: stats: parks by reason: none
+coexec: stats: pool: 0 jobs, 0 threads
+coexec: stats: pool calls: waitpid 5
+EOF
+    check_stats "$log" synthetic "pooljobs>=3 pool.flock>=1 pool.waitpid>=5 pool.open<=0"
+    # the largest of the two processes; a call not named counts 0
+    run check_stats "$log" synthetic "pool.waitpid>=6"
+    [ "$status" = 1 ]
+    run check_stats "$log" synthetic "pool.open>=1"
+    [ "$status" = 1 ]
+    run check_stats "$log" synthetic "pool.flock<=0"
+    [ "$status" = 1 ]
+    run check_stats "$log" synthetic "pool.>=1"
+    [ "$status" = 1 ]
+    # a malformed pool calls line is an unknown statistics line
+    echo 'coexec: stats: pool calls: flock 1,waitpid 2' >>"$log"
+    run check_stats "$log" synthetic
+    [ "$status" = 1 ]
+}
+
+@test "blocking: fifo_open: open(O_RDONLY) of a FIFO until a child opens it for writing" {
+    EXPECT_STATS="pooljobs>=1 pool.open>=1" COEXEC_WORKERS=1 compare_case blocking fifo_open
+    EXPECT_STATS="pooljobs>=1 pool.open>=1" compare_case blocking fifo_open
+    heartbeats_ok
+}
+
+@test "blocking: flock_other: flock(LOCK_EX) against a child's lock" {
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" COEXEC_WORKERS=1 compare_case blocking flock_other
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" compare_case blocking flock_other
+    heartbeats_ok
+}
+
+@test "blocking: flock_same: flock(LOCK_EX) against another thread's description (inline on the only worker: a hang)" {
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" COEXEC_WORKERS=1 compare_case blocking flock_same
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" compare_case blocking flock_same
+    heartbeats_ok
+}
+
+@test "blocking: fcntl_setlkw: fcntl(F_SETLKW) against a child's F_SETLK lock" {
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" COEXEC_WORKERS=1 compare_case blocking fcntl_setlkw
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" compare_case blocking fcntl_setlkw
+    heartbeats_ok
+}
+
+@test "blocking: ofd_setlkw: fcntl(F_OFD_SETLKW) against another thread's OFD lock (inline on the only worker: a hang)" {
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" COEXEC_WORKERS=1 compare_case blocking ofd_setlkw
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" compare_case blocking ofd_setlkw
+    heartbeats_ok
+}
+
+@test "blocking: lockf_lock: lockf(F_LOCK) against a child's lock" {
+    EXPECT_STATS="pooljobs>=1 pool.lockf>=1" COEXEC_WORKERS=1 compare_case blocking lockf_lock
+    EXPECT_STATS="pooljobs>=1 pool.lockf>=1" compare_case blocking lockf_lock
+    heartbeats_ok
+}
+
+@test "blocking: waitpid_child: waitpid(pid) for a child that exits 7 after 400 ms" {
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" COEXEC_WORKERS=1 compare_case blocking waitpid_child
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" compare_case blocking waitpid_child
+    heartbeats_ok
+}
+
+@test "blocking: wait_child: wait()" {
+    EXPECT_STATS="pooljobs>=1 pool.wait>=1" COEXEC_WORKERS=1 compare_case blocking wait_child
+    EXPECT_STATS="pooljobs>=1 pool.wait>=1" compare_case blocking wait_child
+    heartbeats_ok
+}
+
+@test "blocking: wait4_child: wait4() with rusage" {
+    EXPECT_STATS="pooljobs>=1 pool.wait4>=1" COEXEC_WORKERS=1 compare_case blocking wait4_child
+    EXPECT_STATS="pooljobs>=1 pool.wait4>=1" compare_case blocking wait4_child
+    heartbeats_ok
+}
+
+@test "blocking: waitid_child: waitid(P_PID, WEXITED)" {
+    EXPECT_STATS="pooljobs>=1 pool.waitid>=1" COEXEC_WORKERS=1 compare_case blocking waitid_child
+    EXPECT_STATS="pooljobs>=1 pool.waitid>=1" compare_case blocking waitid_child
+    heartbeats_ok
+}
+
+@test "blocking: waitpid_any: waitpid(-1)" {
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" COEXEC_WORKERS=1 compare_case blocking waitpid_any
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" compare_case blocking waitpid_any
+    heartbeats_ok
+}
+
+@test "blocking: system_sleep: system() of sleep 0.4; exit 3" {
+    EXPECT_STATS="pooljobs>=1 pool.system>=1" COEXEC_WORKERS=1 compare_case blocking system_sleep
+    EXPECT_STATS="pooljobs>=1 pool.system>=1" compare_case blocking system_sleep
+    heartbeats_ok
+}
+
+@test "blocking: pclose_sleep: pclose() waits for sleep 0.4; exit 5" {
+    EXPECT_STATS="pooljobs>=1 pool.pclose>=1" COEXEC_WORKERS=1 compare_case blocking pclose_sleep
+    EXPECT_STATS="pooljobs>=1 pool.pclose>=1" compare_case blocking pclose_sleep
+    heartbeats_ok
+}
+
+@test "blocking: fsync_big: fsync() of 64 MiB (no pool evidence: a quick fsync may stay inline)" {
+    COEXEC_WORKERS=1 compare_case blocking fsync_big
+    compare_case blocking fsync_big
+    heartbeats_ok
+}
+
+@test "blocking: read_cold: read() of 64 MiB dropped from the page cache (no pool evidence: a cached read may stay inline)" {
+    COEXEC_WORKERS=1 compare_case blocking read_cold
+    compare_case blocking read_cold
+    heartbeats_ok
+}
+
+@test "blocking: flock_intr: flock() interrupted by SIGALRM without SA_RESTART: EINTR" {
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" COEXEC_WORKERS=1 compare_case blocking flock_intr
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" compare_case blocking flock_intr
+    heartbeats_ok
+}
+
+@test "blocking: flock_restart: flock() and SIGALRM under SA_RESTART: succeeds" {
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" COEXEC_WORKERS=1 compare_case blocking flock_restart
+    EXPECT_STATS="pooljobs>=1 pool.flock>=1" compare_case blocking flock_restart
+    heartbeats_ok
+}
+
+@test "blocking: waitpid_intr: waitpid() interrupted by SIGALRM: EINTR, then reaped" {
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" COEXEC_WORKERS=1 compare_case blocking waitpid_intr
+    EXPECT_STATS="pooljobs>=1 pool.waitpid>=1" compare_case blocking waitpid_intr
+    heartbeats_ok
+}
+
+@test "blocking: setlkw_cancel: a thread cancelled in fcntl(F_SETLKW): PTHREAD_CANCELED" {
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" COEXEC_WORKERS=1 compare_case blocking setlkw_cancel
+    EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" compare_case blocking setlkw_cancel
+    heartbeats_ok
+}
