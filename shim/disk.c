@@ -21,6 +21,19 @@
 #define RWF_NOWAIT 0x00000008
 #endif
 
+/* Copying cached data is work that never parks: after every few MiB of
+ * it, give the worker's other coroutines their turn, as the kernel's
+ * scheduler would give them theirs while a thread copies. */
+#define GIVE_WAY_BYTES (4ul << 20)
+
+static void give_way(struct co *self, long n)
+{
+	if (n <= 0 || (self->inline_bytes += n) < GIVE_WAY_BYTES)
+		return;
+	self->inline_bytes = 0;
+	co_yield(); /* the scheduler also wakes sleepers whose time has come */
+}
+
 static long read_real(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	return off < 0 ? SYS(SYS_readv, fd, iov, cnt) : SYS6(SYS_preadv, fd, iov, cnt, off, 0, 0);
@@ -39,8 +52,10 @@ ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *
 		LOG(LOG_POOL, "fd %d: no RWF_NOWAIT here; its reads stay inline", fd);
 		return sysret(read_real(fd, uiov, cnt, off));
 	}
-	if (r == 0 || r == (long)want)
+	if (r == 0 || r == (long)want) {
+		give_way(self, r);
 		return r;
+	}
 	if (r < 0 && r != -EAGAIN) /* the native error, from the native call */
 		return sysret(read_real(fd, uiov, cnt, off));
 
@@ -64,6 +79,7 @@ ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *
 	}
 	if (base != local)
 		free(base);
+	give_way(self, done);
 	if (done)
 		return done;
 	return sysret(r);
