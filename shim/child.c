@@ -3,8 +3,10 @@
  *
  * The wait family first asks with WNOHANG on the worker: a child that has
  * already changed state, a caller without children or bad arguments cost
- * one system call, as natively. Only a real wait goes to the pool, where
- * the kernel lets any thread of the process wait for any of its children.
+ * one system call, as natively. A wait for the end of one child parks on
+ * its pidfd (a thousand waits then hold no thread); any other real wait
+ * goes to the pool, where the kernel lets any thread of the process wait
+ * for any of its children.
  * As natively, each is a cancellation point, and a handled signal
  * interrupts it (EINTR) unless its handler has SA_RESTART.
  * system and pclose run whole on the pool: glibc restarts their waits
@@ -29,12 +31,48 @@ static struct co *waiter(int options)
 	return self;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/* Waiting for the end of one child needs no thread: its pidfd becomes
+ * readable when it exits, and the coroutine parks on that like on a
+ * socket. 1: it has ended (reap it now); 0: no pidfd here (Linux before
+ * 5.3, no descriptor left): use the pool; <0: the wait's error. */
+static int pidfd_wait(struct co *self, pid_t pid)
+{
+	long pfd = SYS(SYS_pidfd_open, pid, 0, 0);
+	if (pfd < 0)
+		return 0;
+	struct fdent *e = fd_fresh(pfd);
+	int r = e ? 1 : 0;
+	while (e) {
+		int w = fd_wait(pfd, e, EPOLLIN, -1, PARK_CHILD);
+		if (w == 0)
+			break;
+		if (w == -EINTR && intr_restart(self, 1))
+			continue;
+		r = w == -EINTR ? -EINTR : 0; /* anything else: the pool waits instead */
+		break;
+	}
+	fd_forget(pfd);
+	sys_close(pfd);
+	return r;
+}
+
 static pid_t wait4_core(struct co *self, enum bcall id, pid_t pid, int *st, int options,
 			struct rusage *ru)
 {
 	long r = SYS4(SYS_wait4, pid, st, options | WNOHANG, ru);
 	if (r != 0)
 		return sysret(r);
+	if (pid > 0 && !(options & (WUNTRACED | WCONTINUED))) {
+		int ended = pidfd_wait(self, pid);
+		if (ended < 0)
+			return sysret(ended);
+		if (ended)
+			return sysret(SYS4(SYS_wait4, pid, st, options, ru));
+	}
 	return sysret(blocking_sys(self, id, BC_INTR | BC_RESTART | BC_CANCEL, PARK_CHILD, -1,
 				   SYS_wait4, pid, (long)st, options, (long)ru, 0, 0));
 }

@@ -484,9 +484,12 @@ thread: 10000 threads x 100: counter 1000000 (expected 1000000)'
 }
 
 # xz -T4 at the default preset takes about a minute here; -1 keeps it to a
-# few seconds with the same threading (blocks of 3 MiB, four encoders).
+# few seconds with the same threading (blocks of 3 MiB, up to four
+# encoders). xz starts an encoder only when every one it has is busy, so
+# how many it starts depends on timing: with the input read in 4 MiB steps
+# that give way to the encoders (shim/disk.c), three are often enough.
 @test "real program: xz -T4 -1 output under coexec is byte-identical, xz -d -T4 under coexec restores 64 MiB" {
     need_cmd xz
     make_input
-    EXPECT_STATS="created>=4 sync>=1" real_program xz xz "-d -T4" -- xz -T4 -1 -c
+    EXPECT_STATS="created>=2 sync>=1" real_program xz xz "-d -T4" -- xz -T4 -1 -c
 }
