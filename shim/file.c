@@ -56,6 +56,7 @@ static mode_t mode_arg(int flags, va_list ap)
 		va_start(ap, flags);                                         \
 		mode_t mode = mode_arg(flags, ap);                           \
 		va_end(ap);                                                  \
+		REAL_WHILE_UNTHREADED(real_name, path, flags, mode);         \
 		struct co *self = open_may_wait(AT_FDCWD, path, flags);      \
 		if (self)                                                    \
 			return open_fifo(self, AT_FDCWD, path, flags, mode); \
@@ -71,6 +72,7 @@ OPEN_ENTRY(open64, open64)
 		va_start(ap, flags);                                         \
 		mode_t mode = mode_arg(flags, ap);                           \
 		va_end(ap);                                                  \
+		REAL_WHILE_UNTHREADED(real_name, dirfd, path, flags, mode);  \
 		struct co *self = open_may_wait(dirfd, path, flags);         \
 		if (self)                                                    \
 			return open_fifo(self, dirfd, path, flags, mode);    \

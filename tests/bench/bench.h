@@ -23,6 +23,13 @@ static inline void sleep_s(double s)
         ;
 }
 
+/* A mkstemp template NAME.XXXXXX in $TMPDIR (or /tmp), into buf. */
+static inline void tmp_template(char *buf, size_t size, const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(buf, size, "%s/%s.XXXXXX", dir && *dir ? dir : "/tmp", name);
+}
+
 /* argv[1], a duration in seconds, or def. */
 static inline double arg_seconds(int argc, char **argv, double def)
 {

@@ -33,9 +33,8 @@ int main(int argc, char **argv)
     int n = atoi(argv[1]);
     chunk = (size_t)atoi(argv[2]) << 10;
     size = (size_t)(argc > 3 ? atoi(argv[3]) : 64) << 20;
-    const char *dir = getenv("TMPDIR");
     char tmpl[512];
-    snprintf(tmpl, sizeof tmpl, "%s/coexec-bench-XXXXXX", dir ? dir : "/tmp");
+    tmp_template(tmpl, sizeof tmpl, "coexec-bench");
     fd = mkstemp(tmpl);
     if (fd < 0 || n < 1 || !chunk) {
         perror("file_read");

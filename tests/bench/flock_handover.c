@@ -38,8 +38,7 @@ int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 2;
     double dur = argc > 2 ? atof(argv[2]) : 2;
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/coexec-flock-XXXXXX", dir ? dir : "/tmp");
+    tmp_template(path, sizeof path, "coexec-flock");
     int fd = mkstemp(path);
     if (fd < 0 || n < 1) {
         perror("flock_handover");
