@@ -23,7 +23,9 @@ unsigned long bcall_count[BC__COUNT];
 static void run(void *p)
 {
 	struct bjob *b = p;
+	errno = b->err;
 	b->ret = b->fn(b->a);
+	b->err = errno;
 }
 
 /* Should the signal that ended the park stop the call? */
@@ -40,6 +42,7 @@ long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason w
 {
 	if (self && (flags & BC_CANCEL))
 		cancel_point(self);
+	b->err = errno;
 	if (!self || co_may_block(self->w)) {
 		run(b);
 		return b->ret;
@@ -74,6 +77,7 @@ long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason w
 	}
 	if (stopped == CO_SIG_CANCEL && b->ret == -EINTR)
 		cancel_act(self);
+	errno = b->err;
 	return b->ret;
 }
 

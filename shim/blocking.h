@@ -35,13 +35,16 @@ enum {
 };
 
 /* One call: fn(a) runs on a pool thread; ret is its result (-errno for
- * raw system calls). fd or path (or neither: -1, NULL) name it in the log. */
+ * raw system calls). fn starts with the caller's errno and the caller gets
+ * errno as fn left it, so a libc function behaves as if called in place.
+ * fd or path (or neither: -1, NULL) name it in the log. */
 struct bjob {
 	long (*fn)(const long *a);
 	long a[7];
 	long ret;
 	int fd;
 	const char *path;
+	int err;
 };
 
 /* Run b on the pool while self parks for why; returns b->ret, or -EINTR

@@ -134,7 +134,6 @@ struct whole {
 	const char *cmd;
 	FILE *f;
 	uint64_t mask;  /* the caller's signal mask */
-	int err;        /* errno on the pool thread */
 };
 
 /* The call runs with the caller's signal mask, which the command that
@@ -144,7 +143,6 @@ static long run_whole(struct whole *w, int is_system)
 	uint64_t pool_mask;
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &w->mask, &pool_mask, 8);
 	int r = is_system ? REAL_FN(system)(w->cmd) : REAL_FN(pclose)(w->f);
-	w->err = errno;
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &pool_mask, 0, 8);
 	return r;
 }
@@ -159,15 +157,11 @@ static long run_pclose(const long *a)
 	return run_whole((struct whole *)a[0], 0);
 }
 
-/* fn(w) on the pool, with errno as the call left it there. */
 static int whole_call(struct co *self, enum bcall id, long (*fn)(const long *), struct whole *w)
 {
 	struct bjob b = { .fn = fn, .a = { (long)w }, .fd = -1, .path = w->cmd };
 	SYS4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &w->mask, 8);
-	int r = blocking(self, id, 0, PARK_CHILD, &b);
-	if (r == -1)
-		errno = w->err;
-	return r;
+	return blocking(self, id, 0, PARK_CHILD, &b);
 }
 
 EXPORT int system(const char *cmd)
