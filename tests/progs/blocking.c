@@ -40,82 +40,9 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "beat.h"
 
-/* ---- the heartbeat ------------------------------------------------------ */
-
-static int hb_stop, hb_ticks;
-
-static void *hb_fn(void *arg)
-{
-    while (!__atomic_load_n(&hb_stop, __ATOMIC_ACQUIRE)) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-        __atomic_add_fetch(&hb_ticks, 1, __ATOMIC_ACQ_REL);
-    }
-    return NULL;
-}
-
-struct beat {
-    pthread_t t;
-    int ticks0, ticks;
-    double t0, ms;
-};
-
-/* Start the heartbeat and wait until it has ticked once (it runs). */
-static void beat_start(struct beat *b)
-{
-    __atomic_store_n(&hb_stop, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&hb_ticks, 0, __ATOMIC_RELEASE);
-    b->t = spawn(hb_fn, NULL);
-    while (__atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) < 1)
-        msleep(1);
-}
-
-/* Just before the blocking call. */
-static void beat_begin(struct beat *b)
-{
-    b->ticks0 = __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE);
-    b->t0 = now_ms();
-}
-
-/* Just after it. */
-static void beat_end(struct beat *b)
-{
-    b->ticks = __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) - b->ticks0;
-    b->ms = now_ms() - b->t0;
-}
-
-static void beat_stop(struct beat *b)
-{
-    __atomic_store_n(&hb_stop, 1, __ATOMIC_RELEASE);
-    join(b->t);
-}
-
-/* "heartbeat ok" when it ticked at least 5 times during the call (natively
- * about 40 in a 400 ms wait). Lenient, for calls that may legitimately be
- * quick (fsync on tmpfs, a read from a fast disk): a call of under 50 ms
- * is fine whatever the heartbeat did, and a longer one needs a tick per
- * 20 ms up to 5 (so that a native call of 55 ms, with its 5 ticks, is not
- * judged by a threshold it barely reaches). */
-static const char *beat_word(const struct beat *b, int lenient)
-{
-    static char buf[64];
-    if (getenv("BLOCKING_TIMES")) /* for a person looking at the margins */
-        fprintf(stderr, "%s: %d ticks in %.0f ms\n", where, b->ticks, b->ms);
-    int need = 5;
-    if (lenient) {
-        if (b->ms < 50)
-            return "heartbeat ok";
-        if (b->ms / 20 < need)
-            need = (int)(b->ms / 20);
-    }
-    if (b->ticks >= need)
-        return "heartbeat ok";
-    snprintf(buf, sizeof buf, "heartbeat STALLED (%d ticks)", b->ticks);
-    return buf;
-}
-
-/* ---- files, children ----------------------------------------------------- */
+/* ---- files -------------------------------------------------------------- */
 
 /* The case's file, alone in a fresh directory of $TMPDIR (or /tmp). */
 static char dir[256], path[300];
@@ -142,41 +69,6 @@ static int open_file(const char *file)
     if (fd < 0)
         die("open", errno);
     return fd;
-}
-
-/* In a child: async-signal-safe sleep. */
-static void child_sleep(int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static pid_t fork_or_die(void)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork", errno);
-    return pid;
-}
-
-/* Reap a child; its exit status, or -1 if it did not exit normally. */
-static int reap(pid_t pid)
-{
-    int st;
-    pid_t r;
-    while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-        ;
-    if (r != pid)
-        die("waitpid (reap)", errno);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void kill_reap(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    reap(pid);
 }
 
 enum { HOLD_FLOCK, HOLD_SETLK, HOLD_LOCKF };
@@ -559,52 +451,6 @@ static void c_read_cold(void)
 }
 
 /* ---- flock_intr, flock_restart, waitpid_intr ----------------------------- */
-static int alrm_hits;
-
-static void on_alrm(int sig)
-{
-    __atomic_add_fetch(&alrm_hits, 1, __ATOMIC_ACQ_REL);
-}
-
-struct shot {
-    pthread_t target;
-    int ms;
-};
-
-/* Another thread: SIGALRM to the waiting thread after `ms`. */
-static void *shot_fn(void *arg)
-{
-    struct shot *s = arg;
-    msleep(s->ms);
-    int rc = pthread_kill(s->target, SIGALRM);
-    if (rc)
-        die("pthread_kill", rc);
-    return NULL;
-}
-
-static void alrm_install(int flags, struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alrm;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    __atomic_store_n(&alrm_hits, 0, __ATOMIC_RELEASE);
-    if (sigaction(SIGALRM, &sa, old) < 0)
-        die("sigaction", errno);
-}
-
-/* The shot has been fired (joined) and handled before the old action
- * comes back: a SIGALRM still pending then would kill the program. */
-static void alrm_restore(pthread_t shooter, struct sigaction *old)
-{
-    join(shooter);
-    for (int i = 0; i < 2000 && !__atomic_load_n(&alrm_hits, __ATOMIC_ACQUIRE); i++)
-        msleep(1);
-    if (sigaction(SIGALRM, old, NULL) < 0)
-        die("sigaction", errno);
-}
-
 static void flock_signal_case(int flags)
 {
     struct sigaction old;
