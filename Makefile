@@ -45,6 +45,10 @@ $(B)/obj/%.c.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBFLAGS) -c -o $@ $<
 
+# real.c takes the address of every real function, and gcc will not take
+# that of a builtin such as __vfprintf_chk.
+$(B)/obj/preload/real.c.o: CFLAGS += -fno-builtin
+
 # pthread_once must clean up when a C++ initialiser throws through it.
 $(B)/obj/shim/cond.c.o: CFLAGS += -fexceptions
 

@@ -24,6 +24,7 @@ void coexec_stats_print(void);
 void key_on_exit(struct co *co);
 void sig_atfork_child(void);
 void once_atfork_child(void);
+void stdio_atfork_child(void);
 void proc_share(void);
 
 static void last_exit(void)
@@ -59,6 +60,7 @@ static void atfork_child(void)
 	pool_atfork_child();
 	dns_atfork_child();
 	once_atfork_child();
+	stdio_atfork_child();
 	sig_atfork_child();
 	fdtable_atfork_child(view_atfork_child);
 	rtfd_atfork_child();

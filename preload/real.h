@@ -15,6 +15,7 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -34,6 +35,16 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+char *__fgets_chk(char *, size_t, int, FILE *);
+char *__fgets_unlocked_chk(char *, size_t, int, FILE *);
+size_t __fread_chk(void *, size_t, size_t, size_t, FILE *);
+size_t __fread_unlocked_chk(void *, size_t, size_t, size_t, FILE *);
+int __vdprintf_chk(int, int, const char *, va_list);
+int __vfprintf_chk(FILE *, int, const char *, va_list);
+/* libio's refill and C99 scanf entries, which <stdio.h> reaches by macro
+ * or by redirection. */
+int __underflow(FILE *);
+int __isoc99_vfscanf(FILE *, const char *, va_list);
 
 struct coexec_real {
 #define REAL(ret, name, args) ret(*name) args;

@@ -17,6 +17,9 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_SYNCFS] = "syncfs", [BC_SYNC] = "sync", [BC_SYNC_FILE_RANGE] = "sync_file_range",
 	[BC_FALLOCATE] = "fallocate", [BC_FTRUNCATE] = "ftruncate",
 	[BC_COPY_FILE_RANGE] = "copy_file_range",
+	[BC_FGETS] = "fgets", [BC_GETLINE] = "getline", [BC_GETC] = "getc", [BC_FREAD] = "fread",
+	[BC_SCANF] = "scanf", [BC_FWRITE] = "fwrite", [BC_FPUTS] = "fputs", [BC_PUTC] = "putc",
+	[BC_PRINTF] = "printf", [BC_FFLUSH] = "fflush",
 };
 unsigned long bcall_count[BC__COUNT];
 

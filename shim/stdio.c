@@ -1,87 +1,300 @@
-/* stdio on sockets and pipes. glibc's FILE functions call read and write
- * through private aliases, never through our hooks, so a coroutine in
- * fgets on a socket would block its worker. Before a read that must go to
- * the descriptor (the FILE's buffer is empty) we park until the descriptor
- * is readable; before a write, until it is writable. The real function then
- * finds data or room at once. What this cannot cover: a read that needs more
- * than what has arrived (the rest of a line) still waits in the kernel
- * (coexec.7, LIMITATIONS). */
+/* Will this stdio call wait? (stdio.h says what follows from the answer.)
+ *
+ * We read glibc's FILE: the public struct _IO_FILE fields, its lock
+ * (_IO_lock_t: lock word, count, owner) and the flag bits below, which have
+ * kept their values since libio began. Everything is a read, except the
+ * error flag sio_fail sets as glibc would. */
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
 
 #include "shim/shim.h"
+#include "shim/stdio.h"
+#include "sched/park.h"
+#include "sched/sys.h"
 
-static void stdio_wait(FILE *f, unsigned ev)
+#define F_UNBUFFERED 0x0002
+#define F_EOF_SEEN 0x0010
+#define F_ERR_SEEN 0x0020
+#define F_LINE_BUF 0x0200
+#define F_PUTTING 0x0800
+#define F_USER_LOCK 0x8000
+
+struct file_lock {
+	int lock, cnt;
+	void *owner;
+};
+
+/* FILEs whose lock this worker holds and lent to a pool call, so that
+ * other coroutines of the worker (to whom the lock looks like their own)
+ * keep off them until it returns. Rarely more than one. */
+#define LENT_MAX 64
+static FILE *lent[LENT_MAX];
+static int lent_n, lent_lock, lent_gen;
+
+static int is_lent(FILE *f)
 {
-	struct co *self = co_self();
-	if (!self || co_may_block(self->w) || !f)
-		return;
-	if (ev == EPOLLIN && f->_IO_read_ptr < f->_IO_read_end)
-		return;
-	int fd = f->_fileno;
-	struct fdent *e = fd >= 0 ? fd_known(fd) : NULL;
-	struct fdview *v = e ? view(e) : NULL;
-	if (!e || v->user_nb || e->unpollable || v->kind == FD_REG || v->kind == FD_UNKNOWN)
-		return;
-	for (;;) {
-		struct pollfd p = { fd, ev == EPOLLIN ? POLLIN : POLLOUT, 0 };
-		if (REAL_FN(poll)(&p, 1, 0) != 0)
+	for (int i = 0; i < LENT_MAX; i++)
+		if (__atomic_load_n(&lent[i], __ATOMIC_ACQUIRE) == f)
+			return 1;
+	return 0;
+}
+
+static void lent_wait(FILE *f)
+{
+	while (__atomic_load_n(&lent_n, __ATOMIC_ACQUIRE)) {
+		int g = __atomic_load_n(&lent_gen, __ATOMIC_ACQUIRE);
+		if (!is_lent(f))
 			return;
-		int w = fd_wait(fd, e, ev, -1, ev == EPOLLIN ? PARK_READ : PARK_WRITE);
-		if (w < 0 && w != -EINTR)
-			return;
-		if (w == -EINTR)
-			cancel_point(self);
+		addr_wait(&lent_gen, g, -1, 0);
 	}
 }
 
-EXPORT char *fgets(char *s, int n, FILE *f)
+/* Mark f lent (0), or find no room (-1: the call then runs in place). */
+static int lend(FILE *f)
 {
-	REAL_WHILE_UNTHREADED(fgets, s, n, f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(fgets)(s, n, f);
+	int r = -1;
+	spin_lock(&lent_lock);
+	for (int i = 0; i < LENT_MAX && r; i++)
+		if (!lent[i]) {
+			__atomic_store_n(&lent[i], f, __ATOMIC_RELEASE);
+			lent_n++;
+			r = 0;
+		}
+	spin_unlock(&lent_lock);
+	return r;
 }
 
-EXPORT int fgetc(FILE *f)
+static void give_back(FILE *f)
 {
-	REAL_WHILE_UNTHREADED(fgetc, f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(fgetc)(f);
+	spin_lock(&lent_lock);
+	for (int i = 0; i < LENT_MAX; i++)
+		if (lent[i] == f) {
+			__atomic_store_n(&lent[i], NULL, __ATOMIC_RELEASE);
+			lent_n--;
+			break;
+		}
+	spin_unlock(&lent_lock);
+	__atomic_add_fetch(&lent_gen, 1, __ATOMIC_RELEASE);
+	addr_wake(&lent_gen, INT_MAX);
 }
 
-EXPORT int getc(FILE *f)
+/* In a forked child: the lenders are gone with their threads. */
+void stdio_atfork_child(void)
 {
-	REAL_WHILE_UNTHREADED(getc, f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(getc)(f);
+	memset(lent, 0, sizeof lent);
+	lent_n = lent_lock = 0;
 }
 
-EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
+int sio_watch(struct sio *io, FILE *f)
 {
-	REAL_WHILE_UNTHREADED(fread, p, size, n, f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(fread)(p, size, n, f);
+	struct co *self = co_self();
+	if (!self || co_may_block(self->w) || !f || f->_fileno < 0 || f->_mode > 0)
+		return 0;
+	struct fdent *e = fd_known(f->_fileno);
+	if (!e)
+		return 0;
+	struct fdview *v = view(e);
+	if (v->user_nb || e->unpollable || v->kind == FD_REG || v->kind == FD_UNKNOWN)
+		return 0;
+	lent_wait(f);
+	*io = (struct sio){ .self = self, .f = f, .fd = f->_fileno, .e = e, .why = PARK_READ,
+			    .stream_sock = v->kind == FD_SOCK && v->socktype == SOCK_STREAM };
+	return 1;
 }
 
-EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
+/* Another thread holds f's lock: taking it would wait. */
+static int lock_elsewhere(struct sio *io)
 {
-	REAL_WHILE_UNTHREADED(getdelim, line, n, delim, f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(getdelim)(line, n, delim, f);
+	struct file_lock *l = io->f->_lock;
+	if (!l || (io->f->_flags & F_USER_LOCK))
+		return 0;
+	void *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+	if (owner == (void *)sys_thread_self()) {
+		io->ours = 1;
+		return 0;
+	}
+	return __atomic_load_n(&l->lock, __ATOMIC_RELAXED) != 0;
 }
 
-EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
+static short poll_now(int fd, short ev)
 {
-	REAL_WHILE_UNTHREADED(getdelim, line, n, '\n', f);
-	stdio_wait(f, EPOLLIN);
-	return REAL_FN(getdelim)(line, n, '\n', f);
+	struct pollfd p = { fd, ev, 0 };
+	return SYS(SYS_poll, &p, 1, 0) == 1 ? p.revents : 0;
 }
 
-EXPORT int fflush(FILE *f)
+/* Bytes the kernel holds for reading (input) or holds unsent (output);
+ * -1 when the descriptor cannot say. */
+static long queued(int fd, unsigned long req)
 {
-	REAL_WHILE_UNTHREADED(fflush, f);
-	if (f && f->_IO_write_ptr > f->_IO_write_base)
-		stdio_wait(f, EPOLLOUT);
-	return REAL_FN(fflush)(f);
+	int n = 0;
+	return SYS(SYS_ioctl, fd, req, &n) == 0 ? n : -1;
+}
+
+/* Does what has arrived on a stream socket hold delim? */
+static int peek_has(int fd, long k, int delim)
+{
+	char buf[1024];
+	long r = SYS6(SYS_recvfrom, fd, buf, k < (long)sizeof buf ? k : (long)sizeof buf,
+		      MSG_PEEK | MSG_DONTWAIT, 0, 0);
+	return r > 0 && memchr(buf, delim, r);
+}
+
+int sio_in(struct sio *io, size_t need, int delim)
+{
+	FILE *f = io->f;
+	if (lock_elsewhere(io))
+		return SIO_POOL;
+	if (f->_flags & F_EOF_SEEN)
+		return SIO_INLINE; /* end of file is sticky: no read */
+	size_t have = 0;
+	if (f->_flags & F_PUTTING) {
+		if (f->_IO_write_ptr > f->_IO_write_base)
+			return SIO_POOL; /* output to flush first */
+	} else if (f->_IO_read_ptr) {
+		have = f->_IO_read_end - f->_IO_read_ptr;
+	}
+	if (have >= need || (delim >= 0 && have && memchr(f->_IO_read_ptr, delim, have)))
+		return SIO_INLINE;
+	for (;;) {
+		long k = queued(io->fd, FIONREAD);
+		if (k < 0)
+			return SIO_INLINE;
+		if (k > 0 && (have + k >= need || (delim >= 0 && io->stream_sock &&
+						   peek_has(io->fd, k, delim))))
+			return SIO_INLINE;
+		short ev = poll_now(io->fd, POLLIN | POLLRDHUP);
+		if (ev & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
+			return SIO_INLINE; /* the rest, then end of file or an error */
+		if (k > 0 || have > 0)
+			return SIO_POOL; /* a part has come: the read must wait for more */
+		if (ev & POLLIN)
+			return SIO_INLINE;
+		/* Nothing buffered, nothing arrived: wait without a thread. An
+		 * interruption here fails the call exactly as natively, since it
+		 * has consumed nothing yet. */
+		if (io->ours && !io->lent)
+			io->lent = lend(f) == 0;
+		int w = fd_wait(io->fd, io->e, EPOLLIN, -1, PARK_READ);
+		if (w == -EINTR && !intr_restart(io->self, 1)) {
+			sio_fail(f, EINTR);
+			return SIO_INTR;
+		}
+		if (w < 0 && w != -EINTR)
+			return SIO_INLINE; /* closed meanwhile: the real call says so */
+	}
+}
+
+/* Can the kernel take `amount` bytes now without waiting? */
+static int room_for(struct sio *io, size_t amount)
+{
+	short ev = poll_now(io->fd, POLLOUT);
+	if (ev & (POLLERR | POLLHUP | POLLNVAL))
+		return 1; /* the write fails at once */
+	if (!(ev & POLLOUT))
+		return 0;
+	if (amount <= PIPE_BUF)
+		return 1; /* one free pipe slot, or a writable socket, takes it */
+	enum fd_kind kind = view(io->e)->kind;
+	if (kind == FD_PIPE) {
+		long cap = sys_fcntl(io->fd, F_GETPIPE_SZ, 0);
+		return queued(io->fd, FIONREAD) == 0 && cap > 0 && amount <= (size_t)cap;
+	}
+	if (kind == FD_CHR) {
+		struct termios t;
+		return SYS(SYS_ioctl, io->fd, TCGETS, &t) != 0; /* /dev/null and such */
+	}
+	if (kind == FD_SOCK) {
+		int sndbuf = 0;
+		socklen_t len = sizeof sndbuf;
+		long out = queued(io->fd, TIOCOUTQ);
+		if (out < 0 || SYS6(SYS_getsockopt, io->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len, 0))
+			return 0;
+		/* the kernel charges buffers with their overhead: allow half */
+		return sndbuf > out && amount <= (size_t)(sndbuf - out) / 2;
+	}
+	return 0;
+}
+
+int sio_out(struct sio *io, const void *data, size_t len, int how)
+{
+	FILE *f = io->f;
+	io->why = PARK_WRITE;
+	if (lock_elsewhere(io))
+		return SIO_POOL;
+	size_t pending = 0, room = 0;
+	if (f->_flags & F_PUTTING) {
+		pending = f->_IO_write_ptr - f->_IO_write_base;
+		room = f->_IO_buf_end - f->_IO_write_ptr;
+	} else if (f->_IO_buf_base && f->_IO_read_ptr == f->_IO_read_end) {
+		room = f->_IO_buf_end - f->_IO_read_ptr;
+	}
+	int kernel;
+	if (how == SIO_FLUSH)
+		kernel = pending > 0;
+	else if (f->_flags & F_UNBUFFERED)
+		kernel = len > 0;
+	else if (len > room)
+		kernel = 1;
+	else
+		kernel = (f->_flags & F_LINE_BUF) &&
+			 (how == SIO_NEWLINE || memchr(data, '\n', len));
+	if (!kernel || room_for(io, pending + len))
+		return SIO_INLINE;
+	return SIO_POOL;
+}
+
+void sio_done(struct sio *io)
+{
+	if (io->lent) {
+		give_back(io->f);
+		io->lent = 0;
+		cancel_point(io->self);
+	}
+}
+
+void sio_fail(FILE *f, int err)
+{
+	f->_flags |= F_ERR_SEEN;
+	errno = err;
+}
+
+/* The pool thread acts for a caller that holds f's lock: glibc's locked
+ * functions skip the lock on a FILE with the user-lock flag. Only while f
+ * is lent, so nobody else looks. */
+void sio_lock_skip(FILE *f, int on)
+{
+	if (on)
+		f->_flags |= F_USER_LOCK;
+	else
+		f->_flags &= ~F_USER_LOCK;
+}
+
+long sio_pool(struct sio *io, enum bcall id, long (*fn)(const long *a), long fail,
+	      const long a[7])
+{
+	struct bjob b = { .fn = fn, .fd = io->fd };
+	memcpy(b.a, a, sizeof b.a);
+	b.a[6] = io->ours;
+	unsigned flags = BC_INTR | BC_RESTART | BC_CANCEL;
+	long r;
+	if (io->ours) {
+		/* A lent FILE must come back: a cancellation waits for the
+		 * call's end, then acts (sio_done). */
+		cancel_point(io->self);
+		if (!io->lent && !(io->lent = lend(io->f) == 0))
+			return fn(b.a); /* no room to mark it: rather wait here than race */
+		r = blocking(io->self, id, flags & ~BC_CANCEL, io->why, &b);
+	} else {
+		r = blocking(io->self, id, flags, io->why, &b);
+	}
+	if (r == -EINTR) {
+		sio_fail(io->f, EINTR);
+		return fail;
+	}
+	return r;
 }

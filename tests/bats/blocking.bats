@@ -19,23 +19,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# heartbeats_ok: in every native run of this test the heartbeat ticked
-# during the call, on main and on the thread ("heartbeat ok" twice, no
-# STALLED); otherwise the comparison proves nothing, since a heartbeat
-# stalled under coexec prints the same.
-heartbeats_ok() {
-    local d n bad=0
-    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
-        n=$(grep -c 'heartbeat ok$' "$d/native.out")
-        if [ "$n" != 2 ] || grep -q STALLED "$d/native.out"; then
-            echo "NATIVE heartbeat not ok twice in $d (machine too loaded?):"
-            cat "$d/native.out"
-            bad=1
-        fi
-    done
-    return $bad
-}
-
 @test "blocking: every case has a test here" {
     check_case_list blocking "$BATS_TEST_FILENAME"
 }

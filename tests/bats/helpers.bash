@@ -324,6 +324,24 @@ check_case_list() {
     fi
 }
 
+# heartbeats_ok: for the programs of beat.h (blocking, stdio_wait...): in
+# every native run of this test the heartbeat ticked
+# during the call, on main and on the thread ("heartbeat ok" twice, no
+# STALLED); otherwise the comparison proves nothing, since a heartbeat
+# stalled under coexec prints the same.
+heartbeats_ok() {
+    local d n bad=0
+    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
+        n=$(grep -c 'heartbeat ok$' "$d/native.out")
+        if [ "$n" != 2 ] || grep -q STALLED "$d/native.out"; then
+            echo "NATIVE heartbeat not ok twice in $d (machine too loaded?):"
+            cat "$d/native.out"
+            bad=1
+        fi
+    done
+    return $bad
+}
+
 # task_count PID: kernel threads of a process.
 task_count() {
     ls "/proc/$1/task" 2>/dev/null | wc -l

@@ -1,0 +1,363 @@
+/* stdio_wait: stdio calls that wait on a pipe or a socket, each for about
+ * 400 ms while a heartbeat thread ticks (beat.h); run natively and under
+ * coexec by tests/bats/stdio.bats and compared. glibc's FILE functions
+ * read and write through private entries coexec cannot see, so under
+ * coexec the call itself must go to the blocking-call pool (or park on the
+ * descriptor) for the heartbeat, a coroutine of the same worker with
+ * COEXEC_WORKERS=1, to keep ticking. Each case prints what the call
+ * returned, errno, ferror and "heartbeat ok" or "heartbeat STALLED".
+ *
+ *   fgets_sock     fgets() on a socket that has half a line; the rest comes 400 ms later
+ *   getline_pipe   getline() on a pipe, the same
+ *   fread_sock     fread() of 10 bytes of which 4 have come
+ *   scanf_pipe     fscanf("%d %d") when "12 " has come and "34\n" comes later
+ *   fgetc_wait     fgetc() on an empty pipe (parks on the descriptor, no pool)
+ *   fgets_same     fgets() of a line another thread of the program completes 200 ms later
+ *   fprintf_pipe   fprintf() + fflush() of 300 KB into a pipe nobody reads for 400 ms
+ *   fwrite_sock    fwrite() of 1 MiB into a socket nobody reads for 400 ms
+ *   fgetc_intr     fgetc() on an empty pipe, SIGALRM (no SA_RESTART) at 150 ms: EOF, EINTR
+ *   fgets_intr     fgets() with half a line come, SIGALRM (no SA_RESTART) at 150 ms: NULL, EINTR
+ *   fgets_restart  the same with SA_RESTART: the whole line
+ *   flockfile_lent thread A holds flockfile() across an fgets() that waits; thread B's fgetc()
+ *                  on the same FILE waits for A's funlockfile() and reads what follows A's line
+ */
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "harness.h"
+#include "beat.h"
+
+/* A child that writes `first` at once and `rest` after `ms`, then keeps
+ * its end open `hold` ms more before it exits. */
+static pid_t child_writes(int fd, const char *first, int ms, const char *rest, int hold)
+{
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        if (*first && write(fd, first, strlen(first)) < 0)
+            _exit(98);
+        child_sleep(ms);
+        if (*rest && write(fd, rest, strlen(rest)) < 0)
+            _exit(97);
+        child_sleep(hold);
+        _exit(0);
+    }
+    return pid;
+}
+
+static const char *show(const char *s)
+{
+    static char buf[128];
+    size_t n = 0;
+    for (; s && *s && n < sizeof buf - 3; s++)
+        if (*s == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = 'n';
+        } else {
+            buf[n++] = *s;
+        }
+    buf[n] = 0;
+    return s ? buf : "(null)";
+}
+
+/* An input case: fd[0] read through a FILE, fd[1] written by a child. */
+struct in_case {
+    int fd[2];
+    FILE *f;
+    pid_t pid;
+    struct beat b;
+};
+
+static void in_open(struct in_case *c, int sock, const char *first, int ms, const char *rest)
+{
+    if (sock)
+        make_socketpair(c->fd);
+    else
+        make_pipe(c->fd);
+    c->pid = child_writes(c->fd[1], first, ms, rest, 0);
+    close(c->fd[1]);
+    c->f = fdopen(c->fd[0], "r");
+    if (!c->f)
+        die("fdopen", errno);
+    msleep(50); /* the first part has come */
+    beat_start(&c->b);
+    beat_begin(&c->b);
+}
+
+static void in_close(struct in_case *c)
+{
+    beat_end(&c->b);
+    beat_stop(&c->b);
+}
+
+static void in_done(struct in_case *c)
+{
+    fclose(c->f);
+    say("writer exited %d", reap(c->pid));
+}
+
+static void c_fgets_sock(void)
+{
+    struct in_case c;
+    in_open(&c, 1, "half a ", 400, "line\n");
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, c.f);
+    int e = r ? 0 : errno;
+    in_close(&c);
+    say("fgets = \"%s\" (%s), %s", show(r), en(e), beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+static void c_getline_pipe(void)
+{
+    struct in_case c;
+    in_open(&c, 0, "first part, ", 400, "second part\n");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, c.f);
+    int e = n < 0 ? errno : 0;
+    in_close(&c);
+    say("getline = %zd \"%s\" (%s), %s", n, show(n >= 0 ? line : NULL), en(e),
+        beat_word(&c.b, 0));
+    free(line);
+    in_done(&c);
+}
+
+static void c_fread_sock(void)
+{
+    struct in_case c;
+    in_open(&c, 1, "abcd", 400, "efghij");
+    char buf[11] = {0};
+    size_t n = fread(buf, 1, 10, c.f);
+    in_close(&c);
+    say("fread = %zu \"%s\", ferror %d, %s", n, buf, ferror(c.f), beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+static void c_scanf_pipe(void)
+{
+    struct in_case c;
+    in_open(&c, 0, "12 ", 400, "34\n");
+    int x = 0, y = 0;
+    int r = fscanf(c.f, "%d %d", &x, &y);
+    in_close(&c);
+    say("fscanf = %d (%d %d), %s", r, x, y, beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+static void c_fgetc_wait(void)
+{
+    struct in_case c;
+    in_open(&c, 0, "", 400, "x");
+    int ch = fgetc(c.f);
+    in_close(&c);
+    say("fgetc = '%c', %s", ch == EOF ? '-' : ch, beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+/* ---- fgets_same ------------------------------------------------------------ */
+static void *complete_fn(void *arg)
+{
+    int fd = *(int *)arg;
+    msleep(200);
+    if (write(fd, "f\n", 2) != 2)
+        die("write", errno);
+    return NULL;
+}
+
+static void c_fgets_same(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (write(p[1], "hal", 3) != 3)
+        die("write", errno);
+    FILE *f = fdopen(p[0], "r");
+    struct beat b;
+    beat_start(&b);
+    pthread_t t = spawn(complete_fn, &p[1]);
+    beat_begin(&b);
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, f);
+    beat_end(&b);
+    beat_stop(&b);
+    join(t);
+    say("fgets = \"%s\", %s", show(r), beat_word(&b, 0));
+    fclose(f);
+    close(p[1]);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+/* A child that waits `ms`, then reads fd to its end and reports how many
+ * bytes it read through `report`; it closes the writing end it inherits. */
+static pid_t child_reads(int fd, int other_end, int ms, int report)
+{
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        close(other_end);
+        child_sleep(ms);
+        char buf[65536];
+        long total = 0;
+        ssize_t n;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+            total += n;
+        if (write(report, &total, sizeof total) != sizeof total)
+            _exit(98);
+        _exit(n < 0 ? 97 : 0);
+    }
+    return pid;
+}
+
+static void out_case(int sock, size_t size)
+{
+    int fd[2], rep[2];
+    if (sock)
+        make_socketpair(fd);
+    else
+        make_pipe(fd);
+    make_pipe(rep);
+    pid_t pid = child_reads(fd[0], fd[1], 400, rep[1]);
+    close(fd[0]);
+    close(rep[1]);
+    FILE *f = fdopen(fd[1], "w");
+    char *text = malloc(size + 1);
+    memset(text, 'y', size);
+    text[size] = 0;
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    long r1;
+    int r2;
+    if (sock) {
+        r1 = fwrite(text, 1, size, f);
+        r2 = fflush(f);
+    } else {
+        r1 = fprintf(f, "%s", text);
+        r2 = fflush(f);
+    }
+    beat_end(&b);
+    beat_stop(&b);
+    fclose(f);
+    long got = 0;
+    if (read(rep[0], &got, sizeof got) != sizeof got)
+        die("read report", errno);
+    close(rep[0]);
+    say("%s = %ld, fflush = %d, reader got %ld, %s", sock ? "fwrite" : "fprintf", r1, r2, got,
+        beat_word(&b, 0));
+    say("reader exited %d", reap(pid));
+    free(text);
+}
+
+static void c_fprintf_pipe(void)
+{
+    out_case(0, 300000);
+}
+
+static void c_fwrite_sock(void)
+{
+    out_case(1, 1 << 20);
+}
+
+/* ---- interrupted --------------------------------------------------------------- */
+static void in_signal_case(int fgets_call, int flags)
+{
+    struct sigaction old;
+    alrm_install(flags, &old);
+    struct in_case c;
+    int fd[2];
+    make_pipe(fd);
+    c.pid = child_writes(fd[1], fgets_call ? "half" : "", 600, " done\n", 0);
+    close(fd[1]);
+    c.f = fdopen(fd[0], "r");
+    msleep(50);
+    beat_start(&c.b);
+    struct shot s = {pthread_self(), 150};
+    pthread_t shooter = spawn(shot_fn, &s);
+    beat_begin(&c.b);
+    char buf[100];
+    const char *r;
+    int ch = 0;
+    if (fgets_call) {
+        r = fgets(buf, sizeof buf, c.f);
+    } else {
+        ch = fgetc(c.f);
+        r = ch == EOF ? NULL : "char";
+    }
+    int e = r ? 0 : errno;
+    in_close(&c);
+    alrm_restore(shooter, &old);
+    say("%s%s = \"%s\" (%s), ferror %d, handler ran %d, %s", fgets_call ? "fgets" : "fgetc",
+        flags & SA_RESTART ? " (SA_RESTART)" : "", show(r), en(e), ferror(c.f), alrm_hits,
+        beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+static void c_fgetc_intr(void)
+{
+    in_signal_case(0, 0);
+}
+
+static void c_fgets_intr(void)
+{
+    in_signal_case(1, 0);
+}
+
+static void c_fgets_restart(void)
+{
+    in_signal_case(1, SA_RESTART);
+}
+
+/* ---- flockfile_lent ---------------------------------------------------------------- */
+static FILE *lent_f;
+static int lent_locked;
+
+static void *lent_b(void *arg)
+{
+    while (!__atomic_load_n(&lent_locked, __ATOMIC_ACQUIRE))
+        msleep(1);
+    msleep(50); /* A is in its fgets */
+    int ch = fgetc(lent_f);
+    return (void *)(intptr_t)ch;
+}
+
+static void c_flockfile_lent(void)
+{
+    struct in_case c;
+    in_open(&c, 0, "", 400, "A's line\nB");
+    lent_f = c.f;
+    __atomic_store_n(&lent_locked, 0, __ATOMIC_RELEASE);
+    pthread_t t = spawn(lent_b, NULL);
+    flockfile(c.f);
+    __atomic_store_n(&lent_locked, 1, __ATOMIC_RELEASE);
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, c.f);
+    msleep(100); /* B must still wait for the lock */
+    funlockfile(c.f);
+    in_close(&c);
+    void *ch;
+    if (pthread_join(t, &ch))
+        die("pthread_join", 0);
+    say("A: fgets = \"%s\", B: fgetc = '%c', %s", show(r), (int)(intptr_t)ch,
+        beat_word(&c.b, 0));
+    in_done(&c);
+}
+
+static const struct tcase cases[] = {
+    {"fgets_sock", c_fgets_sock},
+    {"getline_pipe", c_getline_pipe},
+    {"fread_sock", c_fread_sock},
+    {"scanf_pipe", c_scanf_pipe},
+    {"fgetc_wait", c_fgetc_wait},
+    {"fgets_same", c_fgets_same},
+    {"fprintf_pipe", c_fprintf_pipe},
+    {"fwrite_sock", c_fwrite_sock},
+    {"fgetc_intr", c_fgetc_intr},
+    {"fgets_intr", c_fgets_intr},
+    {"fgets_restart", c_fgets_restart},
+    {"flockfile_lent", c_flockfile_lent},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    return run_cases(cases, argc, argv, "stdio_wait");
+}
