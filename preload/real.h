@@ -6,6 +6,7 @@
 #define PRELOAD_REAL_H
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -22,9 +23,14 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +40,7 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+mqd_t __mq_open_2(const char *, int);
 
 struct coexec_real {
 #define REAL(ret, name, args) ret(*name) args;

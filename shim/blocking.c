@@ -17,6 +17,12 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_SYNCFS] = "syncfs", [BC_SYNC] = "sync", [BC_SYNC_FILE_RANGE] = "sync_file_range",
 	[BC_FALLOCATE] = "fallocate", [BC_FTRUNCATE] = "ftruncate",
 	[BC_COPY_FILE_RANGE] = "copy_file_range",
+	[BC_MSGRCV] = "msgrcv", [BC_MSGSND] = "msgsnd", [BC_SEMOP] = "semop",
+	[BC_SEMTIMEDOP] = "semtimedop", [BC_MQ_RECEIVE] = "mq_receive",
+	[BC_MQ_TIMEDRECEIVE] = "mq_timedreceive", [BC_MQ_SEND] = "mq_send",
+	[BC_MQ_TIMEDSEND] = "mq_timedsend", [BC_GETRANDOM] = "getrandom",
+	[BC_GETENTROPY] = "getentropy", [BC_MSYNC] = "msync", [BC_TCDRAIN] = "tcdrain",
+	[BC_TCSENDBREAK] = "tcsendbreak", [BC_TCSETATTR] = "tcsetattr", [BC_IOCTL] = "ioctl",
 };
 unsigned long bcall_count[BC__COUNT];
 
