@@ -6,6 +6,7 @@
 #define PRELOAD_REAL_H
 
 #include <fcntl.h>
+#include <mqueue.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -23,9 +24,14 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +51,7 @@ int __vfprintf_chk(FILE *, int, const char *, va_list);
  * or by redirection. */
 int __underflow(FILE *);
 int __isoc99_vfscanf(FILE *, const char *, va_list);
+mqd_t __mq_open_2(const char *, int);
 
 struct coexec_real {
 #define REAL(ret, name, args) ret(*name) args;

@@ -50,7 +50,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_SLEEP] = "sleep",     [PARK_JOIN] = "join",
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
 	[PARK_POOL] = "pool",       [PARK_LOCK] = "lock",   [PARK_CHILD] = "child",
-	[PARK_FILE] = "file",       [PARK_OPEN] = "open",
+	[PARK_FILE] = "file",       [PARK_OPEN] = "open",   [PARK_IPC] = "ipc",
 };
 
 int64_t now_ns(void)

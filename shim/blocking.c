@@ -20,6 +20,12 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_FGETS] = "fgets", [BC_GETLINE] = "getline", [BC_GETC] = "getc", [BC_FREAD] = "fread",
 	[BC_SCANF] = "scanf", [BC_FWRITE] = "fwrite", [BC_FPUTS] = "fputs", [BC_PUTC] = "putc",
 	[BC_PRINTF] = "printf", [BC_FFLUSH] = "fflush",
+	[BC_MSGRCV] = "msgrcv", [BC_MSGSND] = "msgsnd", [BC_SEMOP] = "semop",
+	[BC_SEMTIMEDOP] = "semtimedop", [BC_MQ_RECEIVE] = "mq_receive",
+	[BC_MQ_TIMEDRECEIVE] = "mq_timedreceive", [BC_MQ_SEND] = "mq_send",
+	[BC_MQ_TIMEDSEND] = "mq_timedsend", [BC_GETRANDOM] = "getrandom",
+	[BC_GETENTROPY] = "getentropy", [BC_MSYNC] = "msync", [BC_TCDRAIN] = "tcdrain",
+	[BC_TCSENDBREAK] = "tcsendbreak", [BC_TCSETATTR] = "tcsetattr", [BC_IOCTL] = "ioctl",
 };
 unsigned long bcall_count[BC__COUNT];
 

@@ -25,6 +25,10 @@ enum bcall {
 	BC_FALLOCATE, BC_FTRUNCATE, BC_COPY_FILE_RANGE,
 	BC_FGETS, BC_GETLINE, BC_GETC, BC_FREAD, BC_SCANF,
 	BC_FWRITE, BC_FPUTS, BC_PUTC, BC_PRINTF, BC_FFLUSH,
+	BC_MSGRCV, BC_MSGSND, BC_SEMOP, BC_SEMTIMEDOP,
+	BC_MQ_RECEIVE, BC_MQ_TIMEDRECEIVE, BC_MQ_SEND, BC_MQ_TIMEDSEND,
+	BC_GETRANDOM, BC_GETENTROPY, BC_MSYNC,
+	BC_TCDRAIN, BC_TCSENDBREAK, BC_TCSETATTR, BC_IOCTL,
 	BC__COUNT
 };
 extern const char *const bcall_name[BC__COUNT];
@@ -65,6 +69,10 @@ long blocking_sys(struct co *self, enum bcall id, unsigned flags, enum park_reas
 
 /* fcntl F_SETLKW / F_OFD_SETLKW for fcntl and lockf (shim/lock.c). */
 int lock_wait(int (*real_fcntl)(int, int, ...), int fd, int cmd, void *lk, enum bcall id);
+
+/* ioctl requests that wait on a terminal line (shim/devwait.c): 1 when
+ * req is one and the call was made here, *r its result; 0: not ours. */
+int tty_ioctl_wait(int fd, unsigned long req, void *arg, int *r);
 
 /* Reserve the signal pool_interrupt sends (the top real-time signal, as
  * glibc reserves two at the bottom): install its handler. At start-up. */

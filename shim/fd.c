@@ -1,6 +1,8 @@
 /* Descriptor bookkeeping: pipes, close, dup, fcntl and ioctl keep the
  * descriptor table true (what each number is, whether the program made it
- * non-blocking) and keep the runtime's own descriptors out of its way. */
+ * non-blocking) and keep the runtime's own descriptors out of its way.
+ * The fcntl and ioctl requests that wait go to the pool (shim/lock.c,
+ * shim/devwait.c). */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
@@ -182,7 +184,10 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
 	va_start(ap, req);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	int r = REAL_FN(ioctl)(fd, req, arg);
+	int r;
+	if (tty_ioctl_wait(fd, req, arg, &r))
+		return r;
+	r = REAL_FN(ioctl)(fd, req, arg);
 	struct fdent *e;
 	if (r == 0 && req == FIONBIO && (e = fd_get(fd)))
 		view(e)->user_nb = *(int *)arg != 0;

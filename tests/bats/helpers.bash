@@ -118,7 +118,7 @@ describe_rc() {
 #
 # compare_case adds created>=1 (every case runs on a thread of its own).
 STATS_ALWAYS="workers>=1 peak>=1"
-STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open pooljobs poolthreads"
+STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open ipc pooljobs poolthreads"
 
 # stats_env LOG: sets STATS_ENV, the words that go before "$COEXEC" so that
 # the run writes its statistics to LOG (removed first).
