@@ -4,10 +4,11 @@
  * keeps those without close-on-exec), so share_epoch moves on and every
  * socket created before counts as possibly shared (shim/net.c). The calls
  * themselves are glibc's (system, which also waits, is in shim/child.c).
- * vfork(2) and clone(2) called directly are not
- * seen (coexec.7, LIMITATIONS). */
+ * vfork is fork here (below); the vfork(2) and clone(2) system calls made
+ * directly are not seen (coexec.7, LIMITATIONS). */
 #include <spawn.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "shim/shim.h"
 
@@ -30,4 +31,22 @@ EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_act
 {
 	proc_share();
 	return REAL_FN(posix_spawnp)(pid, file, fa, attr, argv, envp);
+}
+
+/* A vfork child shares the parent's memory until it execs, and what it
+ * does meanwhile goes through our hooks: CPython's subprocess closes every
+ * descriptor above 2 (close_range, which would forget the parent's
+ * descriptors and fail the parent's waits on them with EBADF) and resets
+ * each caught signal to SIG_DFL (which would drop the parent's handlers
+ * from the wrapper's table). So vfork is fork, as POSIX allows: the child
+ * changes its own copy. glibc's posix_spawn needs no such care: its child
+ * calls glibc's internal functions, never ours. */
+EXPORT pid_t vfork(void)
+{
+	return fork();
+}
+
+EXPORT pid_t __vfork(void)
+{
+	return vfork();
 }
