@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # blocking: calls epoll cannot make non-blocking (file locks, waiting for
-# children, opening a FIFO, system, pclose, fsync, a cold read), each a
-# case of tests/progs/blocking run natively and under coexec and compared
-# (blocking.c's first comment lists them). While the call waits, a
+# children, opening a FIFO, system, pclose, a posix_spawn that opens a
+# FIFO, fsync, a cold read), each a case of tests/progs/blocking run
+# natively and under coexec and compared (blocking.c's first comment lists
+# them), and python3's subprocess.run (tests/progs/subprocess_run.py). While the call waits, a
 # heartbeat thread of the program must keep ticking: with COEXEC_WORKERS=1
 # it is a coroutine of the same worker, so the call must park its caller
 # and run on the blocking-call pool. The coexec run must show that in its
@@ -179,6 +180,14 @@ EOF
 @test "blocking: setlkw_cancel: a thread cancelled in fcntl(F_SETLKW): PTHREAD_CANCELED" {
     EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" COEXEC_WORKERS=1 compare_case blocking setlkw_cancel
     EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" compare_case blocking setlkw_cancel
+    heartbeats_ok
+}
+
+# posix_spawnp 2: the FIFO spawn of each run; the dup2-and-close spawn
+# stays on the worker (on main it is made before any thread exists).
+@test "blocking: spawn_fifo: posix_spawn whose file action opens a FIFO another thread writes (inline on the only worker: a hang)" {
+    EXPECT_STATS="pooljobs>=1 pool.posix_spawnp>=2 pool.posix_spawnp<=2" COEXEC_WORKERS=1 compare_case blocking spawn_fifo
+    EXPECT_STATS="pooljobs>=1 pool.posix_spawnp>=2 pool.posix_spawnp<=2" compare_case blocking spawn_fifo
     heartbeats_ok
 }
 
