@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # blocking: calls epoll cannot make non-blocking (file locks, waiting for
-# children, opening a FIFO, system, pclose, fsync, a cold read), each a
-# case of tests/progs/blocking run natively and under coexec and compared
-# (blocking.c's first comment lists them). While the call waits, a
+# children, opening a FIFO, system, pclose, a posix_spawn that opens a
+# FIFO, fsync, a cold read), each a case of tests/progs/blocking run
+# natively and under coexec and compared (blocking.c's first comment lists
+# them), and python3's subprocess.run (tests/progs/subprocess_run.py). While the call waits, a
 # heartbeat thread of the program must keep ticking: with COEXEC_WORKERS=1
 # it is a coroutine of the same worker, so the call must park its caller
 # and run on the blocking-call pool. The coexec run must show that in its
@@ -163,4 +164,36 @@ EOF
     EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" COEXEC_WORKERS=1 compare_case blocking setlkw_cancel
     EXPECT_STATS="pooljobs>=1 pool.fcntl>=1" compare_case blocking setlkw_cancel
     heartbeats_ok
+}
+
+# posix_spawnp 2: the FIFO spawn of each run; the dup2-and-close spawn
+# stays on the worker (on main it is made before any thread exists).
+@test "blocking: spawn_fifo: posix_spawn whose file action opens a FIFO another thread writes (inline on the only worker: a hang)" {
+    EXPECT_STATS="pooljobs>=1 pool.posix_spawnp>=2 pool.posix_spawnp<=2" COEXEC_WORKERS=1 compare_case blocking spawn_fifo
+    EXPECT_STATS="pooljobs>=1 pool.posix_spawnp>=2 pool.posix_spawnp<=2" compare_case blocking spawn_fifo
+    heartbeats_ok
+}
+
+# python3 (the system's: a version manager's shim would start processes of
+# its own) runs tests/progs/subprocess_run.py, whose first comment lists
+# its cases: subprocess.run by vfork, posix_spawn and fork while a
+# heartbeat ticks, then what the child does between vfork and exec must
+# leave the parent alone (a thread's recv, the SIGINT handler).  Four
+# waits for a child (its pidfd) at least, in every run.
+@test "blocking: python3 subprocess.run on a thread (vfork, posix_spawn, fork) keeps the heartbeat and leaves the parent alone" {
+    [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
+    PROGS="$ROOT/tests/progs" RUN_TIMEOUT=$CASE_TIMEOUT EXPECT_STATS="created>=6 child>=4" \
+        COEXEC_WORKERS=1 compare_native subprocess_run.py
+    PROGS="$ROOT/tests/progs" RUN_TIMEOUT=$CASE_TIMEOUT EXPECT_STATS="created>=6 child>=4" \
+        compare_native subprocess_run.py
+    local d
+    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
+        if [ "$(grep -c ': heartbeat ok$' "$d/native.out")" != 4 ] ||
+            ! grep -q '^recv_meanwhile: exit 0, the waiting thread got b.after the child.$' "$d/native.out" ||
+            ! grep -q '^sigint_after: KeyboardInterrupt$' "$d/native.out"; then
+            echo "NATIVE run not as expected in $d (machine too loaded?):"
+            cat "$d/native.out"
+            return 1
+        fi
+    done
 }

@@ -14,6 +14,8 @@
 #     the process keeps going while a third waits 2 s for an answer (max
 #     latency < 1000 ms): the lookup parks its coroutine, not the worker;
 #   - 1,000 lookups at once all succeed within the task bound;
+#   - COEXEC_DNS=native: a burst of 20 lookups of a 300 ms answer takes
+#     one delay, not 20 (the pool gives each its own thread);
 #   - real programs: curl fetches http://http.cx.test:8080/ from a
 #     python3 http.server under coexec; python3's socket.getaddrinfo & co.
 #     print the same natively and under coexec.
@@ -526,6 +528,78 @@ coexec exit 0" ]
     # the lookup's coroutine waited for the pool thread (an address wait)
     check_stats "$BATS_TEST_TMPDIR/cxnat.log" "coexec -w 1 dns_slow slow getaddrinfo, COEXEC_DNS=native" \
         "workers<=1 created>=3 read>=1 sleep>=1 pool>=1"
+}
+
+# A burst of 20 lookups at once on the pool: the responder answers each
+# after 300 ms (ns-run --slow=0.3), on a timer of its own, so the burst
+# takes one delay when 20 pool threads serve it, and 20 delays (6 s) when
+# one thread serves it in turn: the pool once started a thread only when
+# none was idle, and counted as idle a thread woken but not yet at the
+# queue, so a burst arriving while one thread idled (dns_slow's warm-up
+# lookup leaves one) queued behind it in some runs.  Ten runs, each a
+# process of its own (a pool with one idle thread), natively and under
+# coexec at the same time; every run must take less than 3 delays.
+@test "COEXEC_DNS=native: a burst of 20 lookups takes one server delay, not 20, in each of 10 runs" {
+    local p d=$BATS_TEST_TMPDIR
+    p=$(prog dns_slow) || return 1
+    # shellcheck disable=SC2016  # expanded by the inner shell
+    RUN_TIMEOUT=$SLOW_TIMEOUT ns_bounded "$d/burst.out" "$d/burst.err" --slow=0.3 bash -c '
+        d=$1 coexec=$2 p=$3
+        # a run gets 5 s (a serialised burst takes 6); the first that
+        # fails ends its series
+        for i in $(seq 10); do
+            rc=0
+            timeout -k 2 5 "$p" burst 20 1 >"$d/nat.$i.out" 2>"$d/nat.$i.err" || rc=$?
+            echo $rc >"$d/nat.$i.rc"
+            [ $rc = 0 ] || break
+        done &
+        for i in $(seq 10); do
+            rc=0
+            timeout -k 2 5 env COEXEC_DNS=native COEXEC_STATS=1 \
+                COEXEC_LOG_FILE="$d/cx.$i.log" "$coexec" "$p" burst 20 1 \
+                >"$d/cx.$i.out" 2>"$d/cx.$i.err" || rc=$?
+            echo $rc >"$d/cx.$i.rc"
+            [ $rc = 0 ] || break
+        done
+        wait
+    ' burst-test "$d" "$COEXEC" "$p" || return 1
+    cat "$d/burst.out" "$d/burst.err"
+    [ "$RC" = 0 ] || { echo "ns-run exited $(describe_rc "$RC")"; return 1; }
+    local tag i t bad=0 times label
+    for tag in nat cx; do
+        times=
+        label=native
+        [ "$tag" = cx ] && label="coexec, COEXEC_DNS=native"
+        for i in $(seq 10); do
+            if [ ! -f "$d/$tag.$i.rc" ]; then
+                echo "FAIL: $tag run $i did not happen (an earlier run failed)"
+                bad=1
+                break
+            fi
+            t=$(sed -n 's/^round 1: 20 of 20 resolved in \([0-9]*\) ms$/\1/p' "$d/$tag.$i.out")
+            times="$times ${t:-?}"
+            if [ "$(cat "$d/$tag.$i.rc")" != 0 ] || [ -z "$t" ]; then
+                echo "FAIL: $tag run $i exited $(RUN_TIMEOUT=5 describe_rc "$(cat "$d/$tag.$i.rc")"):"
+                cat "$d/$tag.$i.out"; head -20 "$d/$tag.$i.err"
+                bad=1
+            elif [ "$t" -lt 290 ]; then
+                echo "FAIL: $tag run $i took $t ms: the responder did not delay the lookups"
+                bad=1
+            elif [ "$t" -ge 900 ]; then
+                echo "FAIL: $tag run $i took $t ms for 20 lookups of 300 ms each: they did not run side by side"
+                bad=1
+            fi
+        done
+        echo "# burst of 20 lookups of 300 ms, $label, 10 runs (ms):$times" >&3
+    done
+    # every coexec run: 21 calls on the pool (the warm-up and the burst),
+    # 20 threads there at once, and the coroutines waited for them
+    [ "$bad" = 0 ] || return 1
+    for i in $(seq 10); do
+        check_stats "$d/cx.$i.log" "coexec run $i of dns_slow burst 20 1, COEXEC_DNS=native" \
+            "created>=21 pool>=20 pooljobs>=21 poolthreads>=20" || bad=1
+    done
+    [ "$bad" = 0 ]
 }
 
 @test "COEXEC_DNS and COEXEC_POOL_MAX: a bad value is one line on stderr, and the run goes on" {

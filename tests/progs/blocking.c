@@ -27,12 +27,18 @@
  *   flock_restart  the same with SA_RESTART: flock succeeds when the child lets go
  *   waitpid_intr   waitpid on a child sleeping 600 ms, SIGALRM (no SA_RESTART) at 150 ms: EINTR, then reaped
  *   setlkw_cancel  a thread waiting in fcntl(F_SETLKW) on a child's lock is cancelled at 150 ms: PTHREAD_CANCELED
+ *   spawn_fifo     posix_spawnp of awk with a file action that opens a FIFO on its stdin; another thread
+ *                  of the program opens the FIFO for writing 400 ms later (glibc's posix_spawn returns once
+ *                  the child has exec'd, so it waits for that open too), writes "x"; awk exits 0 if it
+ *                  read x and started with no signal blocked (the caller's mask); before it, a posix_spawnp
+ *                  of true whose file actions cannot wait (dup2, close)
  *
  * Children are forked from a program with threads, so a child only makes
  * async-signal-safe calls (open, flock, fcntl, lockf's fcntl, nanosleep,
  * write, _exit). Every case kills or reaps its children and removes its
  * files.
  */
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -545,6 +551,62 @@ static void c_setlkw_cancel(void)
     tmp_remove();
 }
 
+/* ---- spawn_fifo: a posix_spawn file action waits for a FIFO's writer ---- */
+static void *fifo_writer(void *arg)
+{
+    msleep(400);
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return (void *)(intptr_t)errno;
+    ssize_t n = write(fd, "x\n", 2);
+    close(fd);
+    return (void *)(intptr_t)(n == 2 ? 0 : EIO);
+}
+
+static void c_spawn_fifo(void)
+{
+    extern char **environ;
+    tmp_make("fifo");
+    if (mkfifo(path, 0600) < 0)
+        die("mkfifo", errno);
+    /* first a spawn whose file actions cannot wait (a dup2, a close):
+     * under coexec it stays on the worker (pool.posix_spawnp counts only
+     * the one below) */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, 2, 9);
+    posix_spawn_file_actions_addclose(&fa, 9);
+    char *targv[] = {"true", NULL};
+    pid_t pid;
+    int r = posix_spawnp(&pid, "true", &fa, NULL, targv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    say("posix_spawnp(true, dup2 and close) = %s, true exited %d", en(r), r ? -1 : reap(pid));
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, path, O_RDONLY, 0);
+    /* awk (sh would clear its signal mask) also checks that it started
+     * with no signal blocked, as the caller */
+    char *argv[] = {"awk",
+                    "NR == FNR { got = $0; next } /^SigBlk:/ { ok = $2 ~ /^0+$/ }"
+                    " END { exit !(got == \"x\" && ok) }",
+                    "-", "/proc/self/status", NULL};
+    fflush(stdout);
+    pthread_t w = spawn(fifo_writer, NULL);
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    r = posix_spawnp(&pid, "awk", &fa, NULL, argv, environ);
+    beat_end(&b);
+    beat_stop(&b);
+    void *we;
+    pthread_join(w, &we);
+    posix_spawn_file_actions_destroy(&fa);
+    say("posix_spawnp(awk, stdin opened from the fifo) = %s, writer %s, %s", en(r),
+        en((int)(intptr_t)we), beat_word(&b, 0));
+    if (r == 0)
+        say("awk exited %d", reap(pid));
+    tmp_remove();
+}
+
 static const struct tcase cases[] = {
     {"fifo_open", c_fifo_open},
     {"flock_other", c_flock_other},
@@ -565,6 +627,7 @@ static const struct tcase cases[] = {
     {"flock_restart", c_flock_restart},
     {"waitpid_intr", c_waitpid_intr},
     {"setlkw_cancel", c_setlkw_cancel},
+    {"spawn_fifo", c_spawn_fifo},
     {NULL, NULL},
 };
 

@@ -2,6 +2,7 @@
  *
  *   dns_slow slow [API...]   (inside tests/dns/ns-run --slow)
  *   dns_slow many [N]        (inside tests/dns/ns-run)
+ *   dns_slow burst N ROUNDS  (inside tests/dns/ns-run --slow[=SECONDS])
  *
  * slow: an echo server thread and an echo client thread in this process
  * play ping-pong over loopback TCP, one round every ~5 ms, while other
@@ -31,6 +32,17 @@
  * threads are waiting at the barrier.  Prints "resolved N of N", the number of
  * wrong answers, and "peak kernel threads K"; exit status 0 when every
  * answer was right.
+ *
+ * burst: first one lookup that is answered at once (v4.cx.test), so that
+ * under COEXEC_DNS=native the pool has one idle thread when the burst
+ * comes; then ROUNDS times, N threads wait at a barrier, then all look up
+ * slow.test (getaddrinfo, AF_INET) at once.  The responder answers each
+ * query after its delay, on a timer of its own, so a round takes about one
+ * delay when the lookups really run side by side, and N delays when
+ * something serialises them (one pool thread serving the burst under
+ * COEXEC_DNS=native).  Prints per round "round R: K of N resolved in T ms"
+ * (T from the first lookup's start to the last one's end); exit status 0
+ * when every lookup of every round resolved to what the responder says.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -536,6 +548,76 @@ static int run_many(int n)
     return n_ok == n ? 0 : 1;
 }
 
+/* ---- burst: N lookups of the slow name at once, ROUNDS times ----------- */
+
+struct burst {
+    pthread_barrier_t *go;
+    double start, end;
+    int ok;
+};
+
+static void *burst_thread(void *arg)
+{
+    struct burst *b = arg;
+    char got[64];
+    int rc;
+    pthread_barrier_wait(b->go);
+    b->start = now_ms();
+    gai_first(SLOW_NAME, AF_INET, got, sizeof got, &rc);
+    b->end = now_ms();
+    b->ok = rc == 0 && !strcmp(got, SLOW_ADDR);
+    if (!b->ok)
+        fprintf(stderr, "burst: %s: got \"%s\" (rc %d)\n", SLOW_NAME, got, rc);
+    return NULL;
+}
+
+/* on a thread: a lookup on main before any thread exists runs inline */
+static void *warm_up(void *arg)
+{
+    char got[64];
+    int rc;
+    gai_first("v4.cx.test", AF_INET, got, sizeof got, &rc);
+    if (rc || strcmp(got, "192.0.2.10")) {
+        fprintf(stderr, "burst: v4.cx.test: got \"%s\" (rc %d)\n", got, rc);
+        *(int *)arg = 1;
+    }
+    return NULL;
+}
+
+static int run_burst(int n, int rounds)
+{
+    struct burst *b = calloc(n, sizeof *b);
+    pthread_t *t = calloc(n, sizeof *t);
+    pthread_barrier_t go;
+    if (!b || !t)
+        die("calloc", ENOMEM);
+    int bad = 0;
+    pthread_t w = spawn(warm_up, &bad);
+    join(w);
+    for (int r = 1; r <= rounds; r++) {
+        if (pthread_barrier_init(&go, NULL, n))
+            die("pthread_barrier_init", EINVAL);
+        for (int i = 0; i < n; i++) {
+            b[i] = (struct burst){ .go = &go };
+            t[i] = spawn(burst_thread, &b[i]);
+        }
+        double from = 1e300, to = 0;
+        int ok = 0;
+        for (int i = 0; i < n; i++) {
+            join(t[i]);
+            from = b[i].start < from ? b[i].start : from;
+            to = b[i].end > to ? b[i].end : to;
+            ok += b[i].ok;
+        }
+        pthread_barrier_destroy(&go);
+        printf("round %d: %d of %d resolved in %.0f ms\n", r, ok, n, to - from);
+        bad += ok != n;
+    }
+    free(b);
+    free(t);
+    return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -550,6 +632,14 @@ int main(int argc, char **argv)
         }
         return run_many(n);
     }
-    fprintf(stderr, "usage: dns_slow slow [API...] | dns_slow many [N]\n");
+    if (argc == 4 && !strcmp(argv[1], "burst")) {
+        int n = atoi(argv[2]), rounds = atoi(argv[3]);
+        if (n < 1 || rounds < 1) {
+            fprintf(stderr, "dns_slow: bad burst '%s %s'\n", argv[2], argv[3]);
+            return 2;
+        }
+        return run_burst(n, rounds);
+    }
+    fprintf(stderr, "usage: dns_slow slow [API...] | dns_slow many [N] | dns_slow burst N ROUNDS\n");
     return 2;
 }
