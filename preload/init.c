@@ -25,6 +25,7 @@ void key_on_exit(struct co *co);
 void sig_atfork_child(void);
 void once_atfork_child(void);
 void stdio_atfork_child(void);
+void syslog_atfork_child(void);
 void proc_share(void);
 
 static void last_exit(void)
@@ -61,6 +62,7 @@ static void atfork_child(void)
 	dns_atfork_child();
 	once_atfork_child();
 	stdio_atfork_child();
+	syslog_atfork_child();
 	sig_atfork_child();
 	fdtable_atfork_child(view_atfork_child);
 	rtfd_atfork_child();

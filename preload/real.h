@@ -31,6 +31,7 @@
 #include <sys/sem.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ size_t __fread_chk(void *, size_t, size_t, size_t, FILE *);
 size_t __fread_unlocked_chk(void *, size_t, size_t, size_t, FILE *);
 int __vdprintf_chk(int, int, const char *, va_list);
 int __vfprintf_chk(FILE *, int, const char *, va_list);
+void __vsyslog_chk(int, int, const char *, va_list);
 /* libio's refill and C99 scanf entries, which <stdio.h> reaches by macro
  * or by redirection. */
 int __underflow(FILE *);
