@@ -90,6 +90,17 @@ static int usable_cpus(void)
 	return 1;
 }
 
+int config_parse_fs_list(const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		int name = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+			   *p == '_' || *p == '-';
+		if (!name && !(*p == ',' && p != s && p[1] && p[1] != ','))
+			return -1;
+	}
+	return 0;
+}
+
 void config_read(void)
 {
 	const char *v;
@@ -121,6 +132,14 @@ void config_read(void)
 			coexec_config.dns_native = 1;
 		else if (strcmp(v, "ares"))
 			coexec_say("COEXEC_DNS: '%s' is not 'ares' or 'native'; using ares", v);
+	}
+	coexec_config.slow_fs = SLOW_FS_DEFAULT;
+	if ((v = getenv("COEXEC_SLOW_FS"))) {
+		if (config_parse_fs_list(v) == 0)
+			coexec_config.slow_fs = v;
+		else
+			coexec_say("COEXEC_SLOW_FS: '%s' is not a comma list of file system types (letters, digits, '.', '_', '-'); using %s",
+				   v, SLOW_FS_DEFAULT);
 	}
 	coexec_config.pool_max = 256;
 	if ((v = getenv("COEXEC_POOL_MAX")) &&

@@ -13,6 +13,7 @@ struct coexec_config {
 	int workers;            /* COEXEC_WORKERS; default: usable CPUs */
 	int dns_native;         /* COEXEC_DNS=native: glibc's resolver on the pool */
 	int pool_max;           /* COEXEC_POOL_MAX; default 256 */
+	const char *slow_fs;    /* COEXEC_SLOW_FS: file system types whose opens use the pool */
 };
 
 extern struct coexec_config coexec_config;
@@ -24,5 +25,10 @@ int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen);
 int config_parse_size(const char *s, size_t *out);
 int config_parse_bool(const char *s, int *out);
 int config_parse_workers(const char *s, int *out);
+/* A comma list of file system type names ("" for none). */
+int config_parse_fs_list(const char *s);
+
+#define SLOW_FS_DEFAULT "nfs,nfs4,cifs,smb3,9p,fuse,ceph,afs,glusterfs,lustre,gpfs"
+
 
 #endif

@@ -7,9 +7,12 @@
  * says in advance which path is one, so an open that could wait asks the
  * type first (statx, about a microsecond, only in a program with threads
  * on a worker that others share) and a FIFO opens on the pool, where a
- * signal interrupts it as natively. Every other open, local or on a
- * network file system, runs inline (coexec.7). */
+ * signal interrupts it as natively. So does an open of anything on a file
+ * system COEXEC_SLOW_FS names (shim/slowfs.c); every other open runs
+ * inline (coexec.7). */
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -19,28 +22,54 @@
 #include "shim/shim.h"
 #include "sched/sys.h"
 
-/* Could this open wait for a FIFO's other end? */
+int slowfs_mount(uint64_t id);
+
+/* Is the directory that path would be created in on a slow file system? */
+static int parent_slow(int dirfd, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	if (n >= sizeof dir)
+		return 0;
+	if (slash && n == 0)
+		n = 1; /* "/name": the root */
+	memcpy(dir, slash ? path : ".", slash ? n : 1);
+	dir[slash ? n : 1] = 0;
+	struct statx sx;
+	return SYS6(SYS_statx, dirfd, dir, AT_STATX_DONT_SYNC, STATX_MNT_ID, &sx, 0) == 0 &&
+	       (sx.stx_mask & STATX_MNT_ID) && slowfs_mount(sx.stx_mnt_id);
+}
+
+/* Could this open wait: for a FIFO's other end, or a file server? */
 static struct co *open_may_wait(int dirfd, const char *path, int flags)
 {
 	struct co *self = co_self();
 	if (!self || co_may_block(self->w) || (flags & (O_NONBLOCK | O_PATH | O_DIRECTORY)) ||
-	    (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) || (flags & __O_TMPFILE))
+	    (flags & __O_TMPFILE) == __O_TMPFILE)
 		return NULL;
+	if ((flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL)) /* a new file: no FIFO */
+		return parent_slow(dirfd, path) ? self : NULL;
 	struct statx sx;
 	int at = flags & O_NOFOLLOW ? AT_SYMLINK_NOFOLLOW : 0;
-	if (SYS6(SYS_statx, dirfd, path, at | AT_STATX_DONT_SYNC, STATX_TYPE, &sx, 0) < 0 ||
-	    !S_ISFIFO(sx.stx_mode))
+	long r = SYS6(SYS_statx, dirfd, path, at | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_MNT_ID,
+		      &sx, 0);
+	if (r == -ENOENT && (flags & O_CREAT))
+		return parent_slow(dirfd, path) ? self : NULL;
+	if (r < 0)
 		return NULL;
-	return self;
+	if (S_ISFIFO(sx.stx_mode) || ((sx.stx_mask & STATX_MNT_ID) && slowfs_mount(sx.stx_mnt_id)))
+		return self;
+	return NULL;
 }
 
-static int open_fifo(struct co *self, int dirfd, const char *path, int flags, mode_t mode)
+static int open_pooled(struct co *self, int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct bjob b = { .fn = bjob_syscall, .a = { SYS_openat, dirfd, (long)path, flags, mode },
 			  .fd = -1, .path = path };
 	long r = blocking(self, BC_OPEN, BC_INTR | BC_RESTART | BC_CANCEL, PARK_OPEN, &b);
 	if (r >= 0)
-		view_new(r, FD_PIPE, 0);
+		fd_forget(r); /* a FIFO or a file: learnt at its first use */
 	return sysret(r);
 }
 
@@ -59,7 +88,7 @@ static mode_t mode_arg(int flags, va_list ap)
 		REAL_WHILE_UNTHREADED(real_name, path, flags, mode);         \
 		struct co *self = open_may_wait(AT_FDCWD, path, flags);      \
 		if (self)                                                    \
-			return open_fifo(self, AT_FDCWD, path, flags, mode); \
+			return open_pooled(self, AT_FDCWD, path, flags, mode); \
 		return REAL_FN(real_name)(path, flags, mode);                \
 	}
 OPEN_ENTRY(open, open)
@@ -75,7 +104,7 @@ OPEN_ENTRY(open64, open64)
 		REAL_WHILE_UNTHREADED(real_name, dirfd, path, flags, mode);  \
 		struct co *self = open_may_wait(dirfd, path, flags);         \
 		if (self)                                                    \
-			return open_fifo(self, dirfd, path, flags, mode);    \
+			return open_pooled(self, dirfd, path, flags, mode);    \
 		return REAL_FN(real_name)(dirfd, path, flags, mode);         \
 	}
 OPENAT_ENTRY(openat, openat)
@@ -85,25 +114,25 @@ OPENAT_ENTRY(openat64, openat64)
 EXPORT int __open_2(const char *path, int flags)
 {
 	struct co *self = open_may_wait(AT_FDCWD, path, flags);
-	return self ? open_fifo(self, AT_FDCWD, path, flags, 0) : REAL_FN(__open_2)(path, flags);
+	return self ? open_pooled(self, AT_FDCWD, path, flags, 0) : REAL_FN(__open_2)(path, flags);
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
 	struct co *self = open_may_wait(AT_FDCWD, path, flags);
-	return self ? open_fifo(self, AT_FDCWD, path, flags, 0) : REAL_FN(__open64_2)(path, flags);
+	return self ? open_pooled(self, AT_FDCWD, path, flags, 0) : REAL_FN(__open64_2)(path, flags);
 }
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	struct co *self = open_may_wait(dirfd, path, flags);
-	return self ? open_fifo(self, dirfd, path, flags, 0) : REAL_FN(__openat_2)(dirfd, path, flags);
+	return self ? open_pooled(self, dirfd, path, flags, 0) : REAL_FN(__openat_2)(dirfd, path, flags);
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	struct co *self = open_may_wait(dirfd, path, flags);
-	return self ? open_fifo(self, dirfd, path, flags, 0)
+	return self ? open_pooled(self, dirfd, path, flags, 0)
 		    : REAL_FN(__openat64_2)(dirfd, path, flags);
 }
 
@@ -151,7 +180,7 @@ static FILE *fopen_core(const char *path, const char *mode, int wide)
 		errno = (int)-r;
 		return NULL;
 	}
-	view_new(fileno(o.f), FD_PIPE, 0);
+	fd_forget(fileno(o.f));
 	return o.f;
 }
 

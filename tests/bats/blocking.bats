@@ -197,3 +197,23 @@ EOF
         fi
     done
 }
+
+@test "blocking: COEXEC_SLOW_FS naming the test directory's file system sends its opens to the pool" {
+    local fs
+    fs=$(findmnt -no FSTYPE -T "$BATS_TEST_TMPDIR")
+    [ -n "$fs" ]
+    COEXEC_SLOW_FS="$fs" EXPECT_STATS="pool.open>=1" compare_case blocking flock_other
+    # and by default a local file system's opens stay inline
+    case ",nfs,nfs4,cifs,smb3,9p,ceph,afs,glusterfs,lustre,gpfs," in
+        *",$fs,"*) return 0 ;;
+    esac
+    [[ "$fs" == fuse* ]] && return 0
+    EXPECT_STATS="pool.open<=0" compare_case blocking flock_other
+}
+
+@test "blocking: COEXEC_SLOW_FS: a bad value is one line on stderr, and the run goes on" {
+    run_bounded "$BATS_TEST_TMPDIR/o" "$BATS_TEST_TMPDIR/e" env COEXEC_SLOW_FS='nfs,,9p' "$COEXEC" sh -c 'echo ran'
+    [ "$(cat "$BATS_TEST_TMPDIR/o")" = ran ]
+    grep -q "COEXEC_SLOW_FS: 'nfs,,9p' is not a comma list" "$BATS_TEST_TMPDIR/e"
+    [ "$(wc -l <"$BATS_TEST_TMPDIR/e")" = 1 ]
+}
