@@ -74,7 +74,11 @@ $(B)/unit/%: tests/unit/%.c $(SCHED_OBJ) $(HEADERS)
 
 $(B)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lpthread
+	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< $(PROG_LIBS) -lpthread
+
+# Test programs of libraries that wait with their own system calls.
+$(B)/progs/uring_wait: PROG_LIBS = -luring
+$(B)/progs/aio_wait: PROG_LIBS = -laio
 
 $(B)/progs/%: tests/progs/%.cc
 	@mkdir -p $(dir $@)

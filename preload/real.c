@@ -43,3 +43,13 @@ void *real_default(const char *name)
 {
 	return dlsym(RTLD_DEFAULT, name);
 }
+
+void *real_next_once(void **slot, const char *name)
+{
+	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(!p, 0)) {
+		p = find(name, NULL);
+		__atomic_store_n(slot, p, __ATOMIC_RELEASE);
+	}
+	return p;
+}

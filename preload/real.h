@@ -72,6 +72,12 @@ void real_resolve(void);
 void *real_next(const char *name);
 void *real_default(const char *name);
 
+/* The next definition of name, kept in *slot from the first call on, for
+ * hooks of libraries a program may not link (liburing, libaio): only a
+ * program that links them calls those hooks. Missing: fatal, as in the
+ * table. */
+void *real_next_once(void **slot, const char *name);
+
 #define REAL_FN(name) \
 	(*(__builtin_expect(real_ready, 1) ? (void)0 : real_resolve(), real.name))
 

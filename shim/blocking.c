@@ -27,6 +27,13 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_MQ_TIMEDSEND] = "mq_timedsend", [BC_GETRANDOM] = "getrandom",
 	[BC_GETENTROPY] = "getentropy", [BC_MSYNC] = "msync", [BC_TCDRAIN] = "tcdrain",
 	[BC_TCSENDBREAK] = "tcsendbreak", [BC_TCSETATTR] = "tcsetattr", [BC_IOCTL] = "ioctl",
+	[BC_URING_GET_CQE] = "__io_uring_get_cqe", [BC_URING_WAIT_CQES] = "io_uring_wait_cqes",
+	[BC_URING_WAIT_CQE_TIMEOUT] = "io_uring_wait_cqe_timeout",
+	[BC_URING_SUBMIT_AND_WAIT] = "io_uring_submit_and_wait",
+	[BC_URING_SUBMIT_AND_WAIT_TIMEOUT] = "io_uring_submit_and_wait_timeout",
+	[BC_URING_SQRING_WAIT] = "__io_uring_sqring_wait",
+	[BC_IO_GETEVENTS] = "io_getevents", [BC_IO_PGETEVENTS] = "io_pgetevents",
+	[BC_IO_DESTROY] = "io_destroy",
 };
 unsigned long bcall_count[BC__COUNT];
 

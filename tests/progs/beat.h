@@ -121,26 +121,34 @@ HARNESS void kill_reap(pid_t pid)
 
 /* ---- a signal at a waiting thread ------------------------------------------ */
 
-static int alrm_hits;
+static int alrm_hits, alrm_fired;
 
 HARNESS void on_alrm(int sig)
 {
     __atomic_add_fetch(&alrm_hits, 1, __ATOMIC_ACQ_REL);
 }
 
+/* SIGALRM to target after ms, and again at ms2 (0: once). */
 struct shot {
     pthread_t target;
-    int ms;
+    int ms, ms2;
 };
 
-/* Another thread: SIGALRM to the waiting thread after `ms`. */
+/* Another thread: the shot (or two) at the waiting thread. */
 HARNESS void *shot_fn(void *arg)
 {
     struct shot *s = arg;
-    msleep(s->ms);
-    int rc = pthread_kill(s->target, SIGALRM);
-    if (rc)
-        die("pthread_kill", rc);
+    for (int i = 0, at = 0; i < 2; i++) {
+        int when = i ? s->ms2 : s->ms;
+        if (i && !when)
+            break;
+        msleep(when - at);
+        at = when;
+        __atomic_add_fetch(&alrm_fired, 1, __ATOMIC_ACQ_REL);
+        int rc = pthread_kill(s->target, SIGALRM);
+        if (rc)
+            die("pthread_kill", rc);
+    }
     return NULL;
 }
 
@@ -152,16 +160,19 @@ HARNESS void alrm_install(int flags, struct sigaction *old)
     sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     __atomic_store_n(&alrm_hits, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&alrm_fired, 0, __ATOMIC_RELEASE);
     if (sigaction(SIGALRM, &sa, old) < 0)
         die("sigaction", errno);
 }
 
-/* The shot has been fired (joined) and handled before the old action
+/* The shots have been fired (joined) and handled before the old action
  * comes back: a SIGALRM still pending then would kill the program. */
 HARNESS void alrm_restore(pthread_t shooter, struct sigaction *old)
 {
     join(shooter);
-    for (int i = 0; i < 2000 && !__atomic_load_n(&alrm_hits, __ATOMIC_ACQUIRE); i++)
+    for (int i = 0; i < 2000 && __atomic_load_n(&alrm_hits, __ATOMIC_ACQUIRE) <
+                                    __atomic_load_n(&alrm_fired, __ATOMIC_ACQUIRE);
+         i++)
         msleep(1);
     if (sigaction(SIGALRM, old, NULL) < 0)
         die("sigaction", errno);
