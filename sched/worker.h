@@ -70,7 +70,6 @@ struct co {
 	int wake_pending;         /* a wake arrived while it was not parked */
 	enum park_reason reason;
 	int saved_errno;
-	unsigned long inline_bytes; /* read inline since it last gave way (shim/disk.c) */
 	int timed_out;
 	int intr_sig;             /* signal that interrupts the current park */
 	int intr_queued;          /* on the worker's interrupt list */

@@ -14,7 +14,7 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_WAIT4] = "wait4", [BC_WAITID] = "waitid", [BC_SYSTEM] = "system",
 	[BC_PCLOSE] = "pclose", [BC_POSIX_SPAWN] = "posix_spawn",
 	[BC_POSIX_SPAWNP] = "posix_spawnp", [BC_OPEN] = "open", [BC_FOPEN] = "fopen",
-	[BC_READ] = "read", [BC_FSYNC] = "fsync", [BC_FDATASYNC] = "fdatasync",
+	[BC_READ] = "read", [BC_WRITE] = "write", [BC_FSYNC] = "fsync", [BC_FDATASYNC] = "fdatasync",
 	[BC_SYNCFS] = "syncfs", [BC_SYNC] = "sync", [BC_SYNC_FILE_RANGE] = "sync_file_range",
 	[BC_FALLOCATE] = "fallocate", [BC_FTRUNCATE] = "ftruncate",
 	[BC_COPY_FILE_RANGE] = "copy_file_range",

@@ -153,9 +153,11 @@ static int fcntl_common(int (*real_fcntl)(int, int, ...), int fd, int cmd, long 
 	if (r < 0)
 		return r;
 	struct fdent *e;
-	if (cmd == F_SETFL && (e = fd_get(fd)))
+	if (cmd == F_SETFL && (e = fd_get(fd))) {
 		view(e)->user_nb = !!(arg & O_NONBLOCK);
-	else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		if (view(e)->kind == FD_REG) /* F_SETFL changes O_APPEND and O_DIRECT, not O_SYNC */
+			view(e)->file_fl = (view(e)->file_fl & FL_SYNC) | (view_file_fl(arg) & ~FL_SYNC);
+	} else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		fd_dup(fd, r);
 	return r;
 }

@@ -47,7 +47,15 @@ void view_classify(int fd, struct fdent *e)
 	}
 	long fl = sys_fcntl(fd, F_GETFL, 0);
 	v->user_nb = fl >= 0 && (fl & O_NONBLOCK);
+	if (v->kind == FD_REG && fl >= 0)
+		v->file_fl = view_file_fl(fl);
 	LOG(LOG_NET, "fd %d classified kind=%d nonblock=%d", fd, v->kind, v->user_nb);
+}
+
+int view_file_fl(long fl)
+{
+	return (fl & O_DIRECT ? FL_DIRECT : 0) | (fl & (O_SYNC | O_DSYNC) ? FL_SYNC : 0) |
+	       (fl & O_APPEND ? FL_APPEND : 0);
 }
 
 void view_atfork_child(void *p)

@@ -13,15 +13,22 @@
 
 enum fd_kind { FD_UNKNOWN, FD_SOCK, FD_PIPE, FD_CHR, FD_REG, FD_OTHER };
 
+/* file_fl: the open flags shim/disk.c decides by. */
+enum { FL_DIRECT = 1, FL_SYNC = 2, FL_APPEND = 4 };
+
 struct fdview {
 	uint8_t kind;             /* enum fd_kind */
 	uint8_t user_nb;          /* O_NONBLOCK as the program set it */
 	uint8_t timeo_known;
 	uint8_t nowait_bad;       /* RWF_NOWAIT unsupported here */
 	uint8_t born_here;        /* created by a hooked call of this process */
+	uint8_t file_fl;          /* regular files: FL_* of its open flags (shim/disk.c) */
+	uint8_t wnowait_bad;      /* regular files: no RWF_NOWAIT for writes here */
+	uint8_t rd_hint;          /* regular files: plain reads or not (shim/disk.c) */
 	int socktype;             /* SOCK_STREAM, ... for sockets; 0 unknown */
 	unsigned born_share;      /* share_epoch when it was (shim/net.c) */
 	int accept_turn;          /* a coroutine is between poll and accept */
+	uint32_t rd_count;        /* regular files: reads counted for rd_hint */
 	int64_t rcvtimeo, sndtimeo;   /* ns; 0 = none */
 };
 
@@ -32,6 +39,9 @@ static inline struct fdview *view(struct fdent *e)
 {
 	return (struct fdview *)e->view;
 }
+
+/* The FL_* bits of open flags fl (O_DIRECT, O_SYNC/O_DSYNC, O_APPEND). */
+int view_file_fl(long fl);
 
 /* A descriptor a hooked call just created: a fresh entry of that kind. */
 struct fdent *view_new(int fd, enum fd_kind kind, int user_nb);

@@ -9,7 +9,7 @@
  * error or timeout returns the partial count.
  * Pipes, FIFOs and character devices: preadv2/pwritev2 with RWF_NOWAIT where
  * the kernel supports it for the file, else wait for poll readiness and call
- * the real function. Reads of regular files: shim/disk.c.
+ * the real function. Regular files: shim/disk.c.
  * A descriptor the program made non-blocking, or a coroutine alone on its
  * worker, gets the real call. */
 #include <limits.h>
@@ -300,8 +300,8 @@ static ssize_t rw_iov(int fd, const struct iovec *uiov, int cnt, int writing)
 	}
 	if (parking_file(fd, e))
 		return file_xfer(fd, e, uiov, cnt, writing);
-	if (!writing && view(e)->kind == FD_REG)
-		return disk_read(self, fd, e, uiov, cnt, -1);
+	if (view(e)->kind == FD_REG)
+		return (writing ? disk_write : disk_read)(self, fd, e, uiov, cnt, -1, 1);
 real:
 	return writing ? REAL_FN(writev)(fd, uiov, cnt) : REAL_FN(readv)(fd, uiov, cnt);
 }
@@ -329,8 +329,8 @@ static ssize_t rw_buf(int fd, void *buf, size_t n, int writing)
 	struct iovec iov = { buf, n };
 	if (parking_file(fd, e))
 		return file_xfer(fd, e, &iov, 1, writing);
-	if (!writing && view(e)->kind == FD_REG)
-		return disk_read(self, fd, e, &iov, 1, -1);
+	if (view(e)->kind == FD_REG)
+		return (writing ? disk_write : disk_read)(self, fd, e, &iov, 1, -1, 0);
 real:
 	return writing ? REAL_FN(write)(fd, buf, n) : REAL_FN(read)(fd, buf, n);
 }

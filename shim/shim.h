@@ -120,10 +120,13 @@ int sock_wait(int fd, struct fdent *e, unsigned ev, enum park_reason why, int64_
 size_t iov_total(const struct iovec *iov, size_t n);
 void iov_advance(struct iovec **iov, size_t *cnt, size_t n);
 
-/* A read of a regular file at off (-1: the file position): the page cache
- * inline, the disk on the pool (shim/disk.c). */
+/* A read or write of a regular file at off (-1: the file position): the
+ * page cache inline, the disk on the pool (shim/disk.c). vec: the program
+ * called the vectored form; else iov[0] is its one buffer. */
 ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *iov, int cnt,
-		  off_t off);
+		  off_t off, int vec);
+ssize_t disk_write(struct co *self, int fd, struct fdent *e, const struct iovec *iov, int cnt,
+		   off_t off, int vec);
 
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);
