@@ -1,12 +1,19 @@
 /* beat.h: what the programs that test waiting calls share (blocking,
- * stdio_wait): a heartbeat thread that ticks every 10 ms while a call
- * waits, a signal shot at a waiting thread, and children that only make
- * async-signal-safe calls. Header-only, like harness.h, which it follows.
+ * stdio_wait, uring_wait, aio_wait, disk_rw): a heartbeat thread that
+ * ticks every 10 ms while a call waits, a signal shot at a waiting thread,
+ * and children that only make async-signal-safe calls. Header-only, like
+ * harness.h, which it follows.
  */
 #ifndef TESTS_BEAT_H
 #define TESTS_BEAT_H
 
 #include <sys/wait.h>
+
+/* The variable that, set, makes beat_word write each call's ticks and time
+ * to stderr; a program may name its own before including this file. */
+#ifndef BEAT_TIMES_ENV
+#define BEAT_TIMES_ENV "BLOCKING_TIMES"
+#endif
 
 /* ---- the heartbeat ------------------------------------------------------ */
 
@@ -67,7 +74,7 @@ HARNESS void beat_stop(struct beat *b)
 HARNESS const char *beat_word(const struct beat *b, int lenient)
 {
     static char buf[64];
-    if (getenv("BLOCKING_TIMES")) /* for a person looking at the margins */
+    if (getenv(BEAT_TIMES_ENV)) /* for a person looking at the margins */
         fprintf(stderr, "%s: %d ticks in %.0f ms\n", where, b->ticks, b->ms);
     int need = 5;
     if (lenient) {

@@ -34,70 +34,8 @@
 #include <sys/wait.h>
 
 #include "harness.h"
-
-/* ---- the heartbeat (as in blocking.c) ------------------------------------ */
-
-static int hb_stop, hb_ticks;
-static pthread_t hb_thread;
-static int hb_t0;
-static double hb_ms0, hb_ms;
-
-static void *hb_fn(void *arg)
-{
-    while (!__atomic_load_n(&hb_stop, __ATOMIC_ACQUIRE)) {
-        msleep(10);
-        __atomic_add_fetch(&hb_ticks, 1, __ATOMIC_ACQ_REL);
-    }
-    return NULL;
-}
-
-static void beat_start(void)
-{
-    __atomic_store_n(&hb_stop, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&hb_ticks, 0, __ATOMIC_RELEASE);
-    hb_thread = spawn(hb_fn, NULL);
-    while (__atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) < 1)
-        msleep(1);
-}
-
-static void beat_begin(void)
-{
-    hb_t0 = __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE);
-    hb_ms0 = now_ms();
-}
-
-/* The ticks since beat_begin; *ms, the time. */
-static int beat_end(void)
-{
-    hb_ms = now_ms() - hb_ms0;
-    return __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) - hb_t0;
-}
-
-static void beat_stop(void)
-{
-    __atomic_store_n(&hb_stop, 1, __ATOMIC_RELEASE);
-    join(hb_thread);
-}
-
-/* At least 5 ticks; lenient: a call under 50 ms is fine, a longer one
- * needs a tick per 20 ms up to 5 (blocking.c says why). */
-static const char *beat_word(int ticks, int lenient)
-{
-    static char buf[64];
-    if (getenv("DISK_TIMES"))
-        fprintf(stderr, "%s: %d ticks in %.0f ms\n", where, ticks, hb_ms);
-    int need = 5;
-    if (lenient) {
-        if (hb_ms < 50)
-            return "heartbeat ok";
-        if (hb_ms / 20 < need)
-            need = (int)(hb_ms / 20);
-    }
-    if (ticks >= need)
-        return "heartbeat ok";
-    snprintf(buf, sizeof buf, "heartbeat STALLED (%d ticks)", ticks);
-    return buf;
-}
+#define BEAT_TIMES_ENV "DISK_TIMES"
+#include "beat.h"
 
 /* ---- files --------------------------------------------------------------- */
 
@@ -530,13 +468,14 @@ static void c_cold_small(void)
     if (a)
         die("posix_fadvise", a);
     unsigned char *data = malloc(BIG);
-    beat_start();
-    beat_begin();
+    struct beat hb;
+    beat_start(&hb);
+    beat_begin(&hb);
     long off = 0, r = 0;
     while (off < BIG && (r = pread(fd, data + off, 16384, off)) > 0)
         off += r;
-    int ticks = beat_end();
-    beat_stop();
+    beat_end(&hb);
+    beat_stop(&hb);
     int e = r < 0 ? errno : 0;
     int right = off == BIG;
     for (long o = 0; right && o < BIG; o += 1 << 20) {
@@ -544,7 +483,7 @@ static void c_cold_small(void)
         right = !memcmp(data + o, buf, 1 << 20);
     }
     say("16 KiB preads of a cold 64 MiB file: %ld bytes (last %s), content %s, %s", off,
-        r < 0 ? en(e) : "ok", right ? "right" : "WRONG", beat_word(ticks, 1));
+        r < 0 ? en(e) : "ok", right ? "right" : "WRONG", beat_word(&hb, 1));
     free(data);
     free(buf);
     close(fd);
@@ -561,10 +500,7 @@ static pid_t lock_holder(int fd, int ms)
 {
     int p[2];
     make_pipe(p);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        die("fork", errno);
+    pid_t pid = fork_or_die();
     if (pid == 0) {
         long e = 0;
         long u = syscall(SYS_userfaultfd, O_CLOEXEC);
@@ -588,7 +524,7 @@ static pid_t lock_holder(int fd, int ms)
         die("lock_holder", EPIPE);
     close(p[0]);
     if (e) {
-        waitpid(pid, NULL, 0);
+        reap(pid);
         return -e;
     }
     msleep(100); /* it is in its write within microseconds */
@@ -599,10 +535,11 @@ static void c_write_locked(void)
 {
     tmp_make("f");
     int fd = open_or_die(path, O_RDWR | O_CREAT | O_TRUNC);
-    beat_start(); /* a thread: the writes below are a coroutine's among others */
+    struct beat hb;
+    beat_start(&hb); /* a thread: the writes below are a coroutine's among others */
     pid_t pid = lock_holder(fd, 400);
     if (pid < 0) {
-        beat_stop();
+        beat_stop(&hb);
         say("userfaultfd unavailable (%s)", en(-pid));
         close(fd);
         tmp_remove();
@@ -618,13 +555,13 @@ static void c_write_locked(void)
     pid = lock_holder(fd, 400);
     if (pid < 0)
         die("lock_holder", -pid);
-    beat_begin();
+    beat_begin(&hb);
     long r2 = write(fd, "bc", 2);
-    int ticks = beat_end();
-    beat_stop();
+    beat_end(&hb);
+    beat_stop(&hb);
     waitpid(pid, &st, 0);
     char b[4] = "";
-    say("second write behind the lock = %s, %s; file %s", res(r2), beat_word(ticks, 0),
+    say("second write behind the lock = %s, %s; file %s", res(r2), beat_word(&hb, 0),
         pread(fd, b, 4, 0) == 2 && !memcmp(b, "bc", 2) ? "right" : "WRONG");
     close(fd);
     tmp_remove();
@@ -639,17 +576,18 @@ static void c_dsync_big(void)
     long n = 32 << 20;
     unsigned char *a = malloc(n), *b = malloc(n);
     fill(a, n, 7, 0);
-    beat_start();
-    beat_begin();
+    struct beat hb;
+    beat_start(&hb);
+    beat_begin(&hb);
     long r = write(fd, a, n);
     int e = errno;
-    int ticks = beat_end();
-    beat_stop();
+    beat_end(&hb);
+    beat_stop(&hb);
     errno = e;
     const char *s = res(r);
     long got = pread(fd, b, n, 0);
     say("write of 32 MiB to an O_DSYNC file = %s, content %s, %s", s,
-        got == n && !memcmp(a, b, n) ? "right" : "WRONG", beat_word(ticks, 1));
+        got == n && !memcmp(a, b, n) ? "right" : "WRONG", beat_word(&hb, 1));
     free(a);
     free(b);
     close(fd);
