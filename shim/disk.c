@@ -291,6 +291,58 @@ ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *
 	return sysret(r);
 }
 
+/* Would glibc's refill of a FILE (n bytes at the file position, which its
+ * private read makes where we cannot see) be served by the page cache?
+ * A wholly cached file says so at once, as for small reads above. Else a
+ * one-byte non-waiting read of the range's first and last pages tells
+ * (cachestat would count pages still on their way in from read-ahead as
+ * there); a file system without RWF_NOWAIT has nothing to wait for here
+ * (tmpfs) or cannot tell: yes. A refill that is sent to the pool marks the
+ * descriptor as one that waits, which keeps it from plain reads. */
+int disk_cached(int fd, struct fdent *e, size_t n)
+{
+	struct fdview *v = view(e);
+	if (v->file_fl & FL_DIRECT)
+		return 0;
+	if (ld8(&v->rd_hint) == RD_HOT) {
+		uint32_t left = ld32(&v->rd_count);
+		if (left <= 1) {
+			st8(&v->rd_hint, 0);
+			left = 1;
+		}
+		st32(&v->rd_count, left - 1);
+		return 1;
+	}
+	if (v->nowait_bad)
+		return 1;
+	/* pages between the two looked at may still be on their way: a long
+	 * read of a file that has waited goes to the pool, where a hand-over
+	 * costs little beside the copy */
+	if (ld8(&v->rd_hint) == RD_NEVER && n > (64u << 10))
+		return 0;
+	struct stat st;
+	long off = SYS(SYS_lseek, fd, 0, SEEK_CUR);
+	if (off < 0 || SYS(SYS_fstat, fd, &st, 0) < 0 || !S_ISREG(st.st_mode) || off >= st.st_size)
+		return 1; /* nothing to read, or not ours to judge: the real call says */
+	long last = (uint64_t)off + n < (uint64_t)st.st_size ? off + (long)n - 1 : st.st_size - 1;
+	char byte;
+	struct iovec one = { &byte, 1 };
+	long r = nowait(0, fd, &one, 1, off);
+	if (r == 1 && last / 4096 != off / 4096)
+		r = nowait(0, fd, &one, 1, last);
+	if (r == -EOPNOTSUPP) {
+		v->nowait_bad = 1;
+		return 1;
+	}
+	if (r == -EAGAIN) {
+		st8(&v->rd_hint, RD_NEVER);
+		return 0;
+	}
+	if (r == 1)
+		read_hit(fd, v);
+	return 1;
+}
+
 /* ---- writes -------------------------------------------------------------- */
 
 /* A write that takes over SLOW_MS (by the coarse clock: at least two of

@@ -127,6 +127,8 @@ ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *
 		  off_t off, int vec);
 ssize_t disk_write(struct co *self, int fd, struct fdent *e, const struct iovec *iov, int cnt,
 		   off_t off, int vec);
+/* Are the n bytes at fd's file position in the page cache (stdio refills)? */
+int disk_cached(int fd, struct fdent *e, size_t n);
 
 /* Socket timeouts as the kernel has them, learned once per descriptor. */
 void sock_learn_timeouts(int fd, struct fdent *e);

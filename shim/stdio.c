@@ -17,24 +17,13 @@
 #include "sched/park.h"
 #include "sched/sys.h"
 
-#define F_UNBUFFERED 0x0002
-#define F_EOF_SEEN 0x0010
-#define F_ERR_SEEN 0x0020
-#define F_LINE_BUF 0x0200
-#define F_PUTTING 0x0800
-#define F_USER_LOCK 0x8000
-
-struct file_lock {
-	int lock, cnt;
-	void *owner;
-};
-
 /* FILEs whose lock this worker holds and lent to a pool call, so that
  * other coroutines of the worker (to whom the lock looks like their own)
  * keep off them until it returns. Rarely more than one. */
 #define LENT_MAX 64
 static FILE *lent[LENT_MAX];
-static int lent_n, lent_lock, lent_gen;
+int sio_lent_n;
+static int lent_lock, lent_gen;
 
 static int is_lent(FILE *f)
 {
@@ -46,7 +35,7 @@ static int is_lent(FILE *f)
 
 static void lent_wait(FILE *f)
 {
-	while (__atomic_load_n(&lent_n, __ATOMIC_ACQUIRE)) {
+	while (__atomic_load_n(&sio_lent_n, __ATOMIC_ACQUIRE)) {
 		int g = __atomic_load_n(&lent_gen, __ATOMIC_ACQUIRE);
 		if (!is_lent(f))
 			return;
@@ -62,7 +51,7 @@ static int lend(FILE *f)
 	for (int i = 0; i < LENT_MAX && r; i++)
 		if (!lent[i]) {
 			__atomic_store_n(&lent[i], f, __ATOMIC_RELEASE);
-			lent_n++;
+			sio_lent_n++;
 			r = 0;
 		}
 	spin_unlock(&lent_lock);
@@ -75,7 +64,7 @@ static void give_back(FILE *f)
 	for (int i = 0; i < LENT_MAX; i++)
 		if (lent[i] == f) {
 			__atomic_store_n(&lent[i], NULL, __ATOMIC_RELEASE);
-			lent_n--;
+			sio_lent_n--;
 			break;
 		}
 	spin_unlock(&lent_lock);
@@ -87,7 +76,7 @@ static void give_back(FILE *f)
 void stdio_atfork_child(void)
 {
 	memset(lent, 0, sizeof lent);
-	lent_n = lent_lock = 0;
+	sio_lent_n = lent_lock = 0;
 }
 
 int sio_watch(struct sio *io, FILE *f)
@@ -99,10 +88,11 @@ int sio_watch(struct sio *io, FILE *f)
 	if (!e)
 		return 0;
 	struct fdview *v = view(e);
-	if (v->user_nb || e->unpollable || v->kind == FD_REG || v->kind == FD_UNKNOWN)
+	if (v->user_nb || v->kind == FD_UNKNOWN || (e->unpollable && v->kind != FD_REG))
 		return 0;
 	lent_wait(f);
 	*io = (struct sio){ .self = self, .f = f, .fd = f->_fileno, .e = e, .why = PARK_READ,
+			    .file = v->kind == FD_REG,
 			    .stream_sock = v->kind == FD_SOCK && v->socktype == SOCK_STREAM };
 	return 1;
 }
@@ -110,15 +100,9 @@ int sio_watch(struct sio *io, FILE *f)
 /* Another thread holds f's lock: taking it would wait. */
 static int lock_elsewhere(struct sio *io)
 {
-	struct file_lock *l = io->f->_lock;
-	if (!l || (io->f->_flags & F_USER_LOCK))
-		return 0;
-	void *owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-	if (owner == (void *)sys_thread_self()) {
-		io->ours = 1;
-		return 0;
-	}
-	return __atomic_load_n(&l->lock, __ATOMIC_RELAXED) != 0;
+	int l = sio_lock_state(io->f);
+	io->ours = l == SIO_LOCK_MINE;
+	return l == SIO_LOCK_OTHER;
 }
 
 static short poll_now(int fd, short ev)
@@ -160,6 +144,13 @@ int sio_in(struct sio *io, size_t need, int delim)
 	}
 	if (have >= need || (delim >= 0 && have && memchr(f->_IO_read_ptr, delim, have)))
 		return SIO_INLINE;
+	if (io->file) {
+		/* a refill of the buffer, or a read straight into the caller's
+		 * memory when it wants more than a buffer */
+		size_t buf = f->_IO_buf_base ? (size_t)(f->_IO_buf_end - f->_IO_buf_base) : 4096;
+		size_t look = need != SIZE_MAX && need - have > buf ? need - have : buf;
+		return disk_cached(io->fd, io->e, look) ? SIO_INLINE : SIO_POOL;
+	}
 	for (;;) {
 		long k = queued(io->fd, FIONREAD);
 		if (k < 0)
@@ -224,6 +215,8 @@ int sio_out(struct sio *io, const void *data, size_t len, int how)
 {
 	FILE *f = io->f;
 	io->why = PARK_WRITE;
+	if (io->file)
+		return SIO_INLINE; /* a copy into the page cache, as write(2) is here */
 	if (lock_elsewhere(io))
 		return SIO_POOL;
 	size_t pending = 0, room = 0;

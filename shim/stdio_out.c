@@ -71,7 +71,8 @@ static long out_call(int op, FILE *f, const void *data, size_t len, int how, lon
 {
 	long a[7] = { a0, a1, a2, 0, op, (long)f, 0 };
 	struct sio io;
-	if (!sio_watch(&io, f))
+	if (!f || (how != SIO_FLUSH && sio_buffered_out(f, data, len, how == SIO_NEWLINE)) ||
+	    !sio_watch(&io, f))
 		return out_run(a);
 	long r = sio_out(&io, data, len, how) == SIO_POOL
 			 ? sio_pool(&io, out_bcall[op & 0xff], out_run, fail, a) : out_run(a);
@@ -210,11 +211,12 @@ static int print_out(FILE *f, int fd, int flag, const char *fmt, va_list ap)
 	return n;
 }
 
-/* Is this a printf worth formatting ahead: may it wait? */
+/* Is this a printf worth formatting ahead: may it wait? (Output to a
+ * regular file never does.) */
 static int print_watch(FILE *f)
 {
 	struct sio io;
-	return sio_watch(&io, f);
+	return f && sio_watch(&io, f) && !io.file;
 }
 
 static int print_fd_watch(int fd)

@@ -5,8 +5,10 @@
 # /dev in a mount namespace for its log socket; where that needs what the
 # machine lacks (root, namespaces) it exits 77 and the tests skip.
 # Evidence: a burst goes to the pool while the reader sleeps; messages to
-# a reader that keeps up go out in place (a few pool calls: the first of
-# each run, which opens glibc's socket, and the end marker after closelog).
+# a reader that keeps up go out in place: at most 40 of 400 on the pool
+# (the first of each run, which opens glibc's socket, the end marker after
+# closelog, and those a reader late for its turn left no room for), where
+# a socket never found sends them all there.
 
 load helpers
 
@@ -31,13 +33,13 @@ teardown() { common_teardown; }
 }
 
 @test "syslog: prompt: a reader that keeps up: in place" {
-    EXPECT_STATS="pool.syslog<=6" COEXEC_WORKERS=1 compare_case syslog_wait prompt
-    EXPECT_STATS="pool.syslog<=6" compare_case syslog_wait prompt
+    EXPECT_STATS="pool.syslog<=40" COEXEC_WORKERS=1 compare_case syslog_wait prompt
+    EXPECT_STATS="pool.syslog<=40" compare_case syslog_wait prompt
 }
 
 @test "syslog: early: a socket glibc opened before the first thread is found" {
-    EXPECT_STATS="pool.syslog<=8" COEXEC_WORKERS=1 compare_case syslog_wait early
-    EXPECT_STATS="pool.syslog<=8" compare_case syslog_wait early
+    EXPECT_STATS="pool.syslog<=40" COEXEC_WORKERS=1 compare_case syslog_wait early
+    EXPECT_STATS="pool.syslog<=40" compare_case syslog_wait early
 }
 
 @test "syslog: perror: LOG_PERROR copies to standard error, through the pool" {

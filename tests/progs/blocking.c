@@ -23,6 +23,8 @@
  *   pclose_sleep   pclose() of popen("sleep 0.4; exit 5", "w")
  *   fsync_big      fsync() of a 64 MiB file just written (lenient heartbeat: a quick fsync is fine)
  *   read_cold      read() in 1 MiB chunks of a 64 MiB file dropped from the page cache (lenient too)
+ *   fread_cold     the same with fread() from a FILE (glibc reads where coexec cannot see)
+ *   fread_cached   fread() of a file just written, so in the page cache: in place
  *   flock_intr     flock(LOCK_EX) held by a child for 600 ms, SIGALRM (no SA_RESTART) to the waiter at 150 ms: EINTR
  *   flock_restart  the same with SA_RESTART: flock succeeds when the child lets go
  *   waitpid_intr   waitpid on a child sleeping 600 ms, SIGALRM (no SA_RESTART) at 150 ms: EINTR, then reaped
@@ -607,6 +609,56 @@ static void c_spawn_fifo(void)
     tmp_remove();
 }
 
+/* ---- fread_cold, fread_cached --------------------------------------------- */
+static void fread_case(int cold)
+{
+    tmp_make("big");
+    int fd = write_big(path);
+    if (cold) {
+        if (fsync(fd) < 0)
+            die("fsync", errno);
+        int a = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        if (a)
+            die("posix_fadvise", a);
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        die("lseek", errno);
+    FILE *f = fdopen(fd, "r");
+    char *data = malloc(BIG);
+    if (!f || !data)
+        die("fdopen", errno);
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    size_t total = 0, n;
+    while (total < BIG && (n = fread(data + total, 1, CHUNK, f)) > 0)
+        total += n;
+    beat_end(&b);
+    beat_stop(&b);
+    int right = total == BIG;
+    uint32_t *want = malloc(CHUNK);
+    for (int k = 0; right && k < BIG / CHUNK; k++) {
+        fill_chunk(want, k);
+        right = !memcmp(data + (long)k * CHUNK, want, CHUNK);
+    }
+    free(want);
+    free(data);
+    say("fread() of a %s 64 MiB file: %zu bytes, ferror %d, content %s, %s",
+        cold ? "cold" : "cached", total, ferror(f), right ? "right" : "WRONG", beat_word(&b, 1));
+    fclose(f);
+    tmp_remove();
+}
+
+static void c_fread_cold(void)
+{
+    fread_case(1);
+}
+
+static void c_fread_cached(void)
+{
+    fread_case(0);
+}
+
 static const struct tcase cases[] = {
     {"fifo_open", c_fifo_open},
     {"flock_other", c_flock_other},
@@ -623,6 +675,8 @@ static const struct tcase cases[] = {
     {"pclose_sleep", c_pclose_sleep},
     {"fsync_big", c_fsync_big},
     {"read_cold", c_read_cold},
+    {"fread_cold", c_fread_cold},
+    {"fread_cached", c_fread_cached},
     {"flock_intr", c_flock_intr},
     {"flock_restart", c_flock_restart},
     {"waitpid_intr", c_waitpid_intr},
