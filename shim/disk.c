@@ -222,6 +222,15 @@ static inline void st32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOM
 static inline uint8_t ld8(uint8_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void st8(uint8_t *p, uint8_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 
+/* One of the plain reads a wholly cached file earned is used. */
+static void plain_taken(struct fdview *v)
+{
+	uint32_t left = ld32(&v->rd_count);
+	if (left <= 1)
+		st8(&v->rd_hint, 0);
+	st32(&v->rd_count, left > 1 ? left - 1 : 0);
+}
+
 /* A small non-waiting read got all it asked for. */
 static void read_hit(int fd, struct fdview *v)
 {
@@ -257,12 +266,7 @@ ssize_t disk_read(struct co *self, int fd, struct fdent *e, const struct iovec *
 	size_t want = iov_total(uiov, cnt);
 	int small = !vec && want <= PLAIN_MAX;
 	if (small && ld8(&v->rd_hint) == RD_HOT) {
-		uint32_t left = ld32(&v->rd_count);
-		if (left <= 1) {
-			st8(&v->rd_hint, 0);
-			left = 1;
-		}
-		st32(&v->rd_count, left - 1);
+		plain_taken(v);
 		r = rw_inline(0, 0, fd, uiov, 1, off);
 		give_way(self, r);
 		return sysret(r);
@@ -305,12 +309,7 @@ int disk_cached(int fd, struct fdent *e, size_t n)
 	if (v->file_fl & FL_DIRECT)
 		return 0;
 	if (ld8(&v->rd_hint) == RD_HOT) {
-		uint32_t left = ld32(&v->rd_count);
-		if (left <= 1) {
-			st8(&v->rd_hint, 0);
-			left = 1;
-		}
-		st32(&v->rd_count, left - 1);
+		plain_taken(v);
 		return 1;
 	}
 	if (v->nowait_bad)

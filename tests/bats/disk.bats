@@ -16,21 +16,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# heartbeats_ok: the native runs' heartbeats ticked (twice "heartbeat ok",
-# no STALLED); otherwise the comparison proves nothing.
-heartbeats_ok() {
-    local d n bad=0
-    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
-        n=$(grep -c 'heartbeat ok' "$d/native.out")
-        if [ "$n" != 2 ] || grep -q STALLED "$d/native.out"; then
-            echo "NATIVE heartbeat not ok twice in $d (machine too loaded?):"
-            cat "$d/native.out"
-            bad=1
-        fi
-    done
-    return $bad
-}
-
 @test "disk: every case has a test here" {
     check_case_list disk_rw "$BATS_TEST_FILENAME"
 }

@@ -22,21 +22,6 @@ setup() {
 }
 teardown() { common_teardown; }
 
-# heartbeats_ok: every native run of this test had its heartbeat ticking
-# during the call on main and on the thread (see blocking.bats).
-heartbeats_ok() {
-    local d n bad=0
-    for d in "$BATS_TEST_TMPDIR"/cmp.*; do
-        n=$(grep -c 'heartbeat ok$' "$d/native.out")
-        if [ "$n" != 2 ] || grep -q STALLED "$d/native.out"; then
-            echo "NATIVE heartbeat not ok twice in $d (machine too loaded?):"
-            cat "$d/native.out"
-            bad=1
-        fi
-    done
-    return $bad
-}
-
 @test "ipc: every case has a test here" {
     check_case_list ipc_wait "$BATS_TEST_FILENAME"
 }
