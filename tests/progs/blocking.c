@@ -410,17 +410,44 @@ static void c_fsync_big(void)
     tmp_remove();
 }
 
-static void c_read_cold(void)
+/* The case's 64 MiB file, dropped from the page cache when cold, open at
+ * its start. */
+static int big_file(int cold)
 {
     tmp_make("big");
     int fd = write_big(path);
-    if (fsync(fd) < 0)
-        die("fsync", errno);
-    int a = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    if (a)
-        die("posix_fadvise", a);
+    if (cold) {
+        if (fsync(fd) < 0)
+            die("fsync", errno);
+        int a = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        if (a)
+            die("posix_fadvise", a);
+    }
     if (lseek(fd, 0, SEEK_SET) != 0)
         die("lseek", errno);
+    return fd;
+}
+
+/* Did the reader get all of it, each chunk as write_big made it? Checked
+ * after the heartbeat's window: under coexec a CPU-bound loop stalls a
+ * neighbour on the same worker whatever the pool does. */
+static int big_right(const char *data, size_t total)
+{
+    int right = total == BIG;
+    uint32_t *want = malloc(CHUNK);
+    if (!want)
+        die("malloc", ENOMEM);
+    for (int k = 0; right && k < BIG / CHUNK; k++) {
+        fill_chunk(want, k);
+        right = !memcmp(data + (long)k * CHUNK, want, CHUNK);
+    }
+    free(want);
+    return right;
+}
+
+static void c_read_cold(void)
+{
+    int fd = big_file(1);
     char *data = malloc(BIG);
     if (!data)
         die("malloc", ENOMEM);
@@ -440,17 +467,7 @@ static void c_read_cold(void)
     }
     beat_end(&b);
     beat_stop(&b);
-    /* checked after the heartbeat's window: under coexec a CPU-bound loop
-     * stalls a neighbour on the same worker whatever the pool does */
-    int right = total == BIG;
-    uint32_t *want = malloc(CHUNK);
-    if (!want)
-        die("malloc", ENOMEM);
-    for (int k = 0; right && k < BIG / CHUNK; k++) {
-        fill_chunk(want, k);
-        right = !memcmp(data + (long)k * CHUNK, want, CHUNK);
-    }
-    free(want);
+    int right = big_right(data, total);
     free(data);
     say("read() of a cold 64 MiB file: %ld bytes (last %s), content %s, %s", total,
         n < 0 ? en(e) : "ok", right ? "right" : "WRONG", beat_word(&b, 1));
@@ -612,17 +629,7 @@ static void c_spawn_fifo(void)
 /* ---- fread_cold, fread_cached --------------------------------------------- */
 static void fread_case(int cold)
 {
-    tmp_make("big");
-    int fd = write_big(path);
-    if (cold) {
-        if (fsync(fd) < 0)
-            die("fsync", errno);
-        int a = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-        if (a)
-            die("posix_fadvise", a);
-    }
-    if (lseek(fd, 0, SEEK_SET) != 0)
-        die("lseek", errno);
+    int fd = big_file(cold);
     FILE *f = fdopen(fd, "r");
     char *data = malloc(BIG);
     if (!f || !data)
@@ -635,13 +642,7 @@ static void fread_case(int cold)
         total += n;
     beat_end(&b);
     beat_stop(&b);
-    int right = total == BIG;
-    uint32_t *want = malloc(CHUNK);
-    for (int k = 0; right && k < BIG / CHUNK; k++) {
-        fill_chunk(want, k);
-        right = !memcmp(data + (long)k * CHUNK, want, CHUNK);
-    }
-    free(want);
+    int right = big_right(data, total);
     free(data);
     say("fread() of a %s 64 MiB file: %zu bytes, ferror %d, content %s, %s",
         cold ? "cold" : "cached", total, ferror(f), right ? "right" : "WRONG", beat_word(&b, 1));
