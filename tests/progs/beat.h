@@ -1,5 +1,5 @@
 /* beat.h: what the programs that test waiting calls share (blocking,
- * stdio_wait): a heartbeat thread that ticks every 10 ms while a call
+ * stdio_wait, ipc_wait): a heartbeat thread that ticks every 10 ms while a call
  * waits, a signal shot at a waiting thread, and children that only make
  * async-signal-safe calls. Header-only, like harness.h, which it follows.
  */
@@ -9,6 +9,12 @@
 #include <sys/wait.h>
 
 /* ---- the heartbeat ------------------------------------------------------ */
+
+/* The environment variable that makes beat_word() write each wait's ticks
+ * and time to stderr; a program may name its own before the #include. */
+#ifndef BEAT_TIMES
+#define BEAT_TIMES "BLOCKING_TIMES"
+#endif
 
 static int hb_stop, hb_ticks;
 
@@ -67,7 +73,7 @@ HARNESS void beat_stop(struct beat *b)
 HARNESS const char *beat_word(const struct beat *b, int lenient)
 {
     static char buf[64];
-    if (getenv("BLOCKING_TIMES")) /* for a person looking at the margins */
+    if (getenv(BEAT_TIMES)) /* for a person looking at the margins */
         fprintf(stderr, "%s: %d ticks in %.0f ms\n", where, b->ticks, b->ms);
     int need = 5;
     if (lenient) {
