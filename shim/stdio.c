@@ -20,6 +20,7 @@
 #define F_UNBUFFERED 0x0002
 #define F_EOF_SEEN 0x0010
 #define F_ERR_SEEN 0x0020
+#define F_IN_BACKUP 0x0100
 #define F_LINE_BUF 0x0200
 #define F_PUTTING 0x0800
 #define F_USER_LOCK 0x8000
@@ -144,23 +145,39 @@ static int peek_has(int fd, long k, int delim)
 	return r > 0 && memchr(buf, delim, r);
 }
 
+/* Does f's buffer hold `need` bytes, or delim? *have: the bytes it holds.
+ * While f reads back what ungetc pushed (the backup area), the rest of the
+ * main get area follows it: glibc swaps the two, so that rest lies between
+ * _IO_save_base and _IO_save_end. */
+static int in_buffer(FILE *f, size_t need, int delim, size_t *have)
+{
+	size_t n1 = f->_IO_read_ptr ? f->_IO_read_end - f->_IO_read_ptr : 0, n2 = 0;
+	if ((f->_flags & F_IN_BACKUP) && f->_IO_save_base)
+		n2 = f->_IO_save_end - f->_IO_save_base;
+	*have = n1 + n2;
+	if (*have >= need)
+		return 1;
+	return delim >= 0 && ((n1 && memchr(f->_IO_read_ptr, delim, n1)) ||
+			      (n2 && memchr(f->_IO_save_base, delim, n2)));
+}
+
 int sio_in(struct sio *io, size_t need, int delim)
 {
 	FILE *f = io->f;
-	if (lock_elsewhere(io))
-		return SIO_POOL;
-	if (f->_flags & F_EOF_SEEN)
-		return SIO_INLINE; /* end of file is sticky: no read */
-	size_t have = 0;
-	if (f->_flags & F_PUTTING) {
-		if (f->_IO_write_ptr > f->_IO_write_base)
-			return SIO_POOL; /* output to flush first */
-	} else if (f->_IO_read_ptr) {
-		have = f->_IO_read_end - f->_IO_read_ptr;
-	}
-	if (have >= need || (delim >= 0 && have && memchr(f->_IO_read_ptr, delim, have)))
-		return SIO_INLINE;
+	/* Each turn looks again: while we were parked, another thread may
+	 * have taken the lock, or read what came into the buffer. */
 	for (;;) {
+		if (lock_elsewhere(io))
+			return SIO_POOL;
+		if (f->_flags & F_EOF_SEEN)
+			return SIO_INLINE; /* end of file is sticky: no read */
+		size_t have = 0;
+		if (f->_flags & F_PUTTING) {
+			if (f->_IO_write_ptr > f->_IO_write_base)
+				return SIO_POOL; /* output to flush first */
+		} else if (in_buffer(f, need, delim, &have)) {
+			return SIO_INLINE;
+		}
 		long k = queued(io->fd, FIONREAD);
 		if (k < 0)
 			return SIO_INLINE;

@@ -88,3 +88,13 @@ teardown() { common_teardown; }
     EXPECT_STATS="read>=1" compare_case stdio_wait flockfile_lent
     heartbeats_ok
 }
+
+@test "stdio: fgets_unget: fgets() after ungetc() reads the rest of the line from the buffer" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgets_unget
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fgets_unget
+}
+
+@test "stdio: fgetc_two: two threads' fgetc() on one pipe both return when \"ab\" comes" {
+    EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_two
+    EXPECT_STATS="read>=1" compare_case stdio_wait fgetc_two
+}

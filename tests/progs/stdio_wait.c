@@ -20,8 +20,12 @@
  *   fgets_restart  the same with SA_RESTART: the whole line
  *   flockfile_lent thread A holds flockfile() across an fgets() that waits; thread B's fgetc()
  *                  on the same FILE waits for A's funlockfile() and reads what follows A's line
+ *   fgets_unget    fgets() once the byte ungetc() pushed back is read: the rest of the line is
+ *                  in the buffer, so it returns at once (the pipe still lacks what comes later)
+ *   fgetc_two      two threads in fgetc() on one empty pipe; "ab" comes: both return at once
  */
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "harness.h"
@@ -341,6 +345,67 @@ static void c_flockfile_lent(void)
     in_done(&c);
 }
 
+/* ---- what is buffered ---------------------------------------------------------- */
+
+/* Bytes a pipe holds. */
+static int inq(int fd)
+{
+    int n = -1;
+    if (ioctl(fd, FIONREAD, &n) < 0)
+        die("FIONREAD", errno);
+    return n;
+}
+
+static void c_fgets_unget(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (write(p[1], "abc\n", 4) != 4)
+        die("write", errno);
+    pid_t pid = child_writes(p[1], "", 400, "later\n", 0);
+    FILE *f = fdopen(p[0], "r");
+    int c1 = fgetc(f);
+    int u = ungetc('X', f); /* not the byte read: a backup area */
+    int c2 = fgetc(f);
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, f);
+    say("fgetc '%c', ungetc '%c', fgetc '%c', fgets \"%s\"; the pipe holds %d", c1, u, c2,
+        show(r), inq(p[0]));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+    close(p[1]);
+}
+
+/* ---- fgetc_two --------------------------------------------------------------------- */
+static FILE *two_f;
+static int two_done;
+
+static void *two_fn(void *arg)
+{
+    int c = fgetc(two_f);
+    __atomic_add_fetch(&two_done, 1, __ATOMIC_ACQ_REL);
+    return (void *)(intptr_t)c;
+}
+
+static void c_fgetc_two(void)
+{
+    int p[2];
+    make_pipe(p);
+    two_f = fdopen(p[0], "r");
+    __atomic_store_n(&two_done, 0, __ATOMIC_RELEASE);
+    pthread_t a = spawn(two_fn, NULL), b = spawn(two_fn, NULL);
+    msleep(100); /* both wait */
+    if (write(p[1], "ab", 2) != 2)
+        die("write", errno);
+    msleep(200);
+    int done = __atomic_load_n(&two_done, __ATOMIC_ACQUIRE);
+    close(p[1]); /* end of file for one left waiting */
+    int ca = (int)(intptr_t)join(a), cb = (int)(intptr_t)join(b);
+    say("returned 200 ms after \"ab\" came: %d; they read '%c' and '%c'", done,
+        ca < cb ? ca : cb, ca < cb ? cb : ca);
+    fclose(two_f);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -354,6 +419,8 @@ static const struct tcase cases[] = {
     {"fgets_intr", c_fgets_intr},
     {"fgets_restart", c_fgets_restart},
     {"flockfile_lent", c_flockfile_lent},
+    {"fgets_unget", c_fgets_unget},
+    {"fgetc_two", c_fgetc_two},
     {NULL, NULL},
 };
 
