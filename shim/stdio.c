@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <termios.h>
 
 #include "shim/shim.h"
@@ -18,6 +19,8 @@
 #include "sched/sys.h"
 
 #define F_UNBUFFERED 0x0002
+#define F_NO_READS 0x0004
+#define F_NO_WRITES 0x0008
 #define F_EOF_SEEN 0x0010
 #define F_ERR_SEEN 0x0020
 #define F_IN_BACKUP 0x0100
@@ -161,6 +164,26 @@ static int in_buffer(FILE *f, size_t need, int delim, size_t *have)
 			      (n2 && memchr(f->_IO_save_base, delim, n2)));
 }
 
+/* fread reads what its buffer cannot hold straight into the caller's
+ * memory (_IO_file_xsgetn), without the checks of a refill: at least a
+ * buffer's worth. A stream yet without one gets BUFSIZ, or the file's block
+ * size when smaller (_IO_file_doallocate). */
+static size_t read_block(FILE *f)
+{
+	if (f->_IO_buf_base)
+		return f->_IO_buf_end - f->_IO_buf_base;
+	struct stat st;
+	if (SYS(SYS_fstat, f->_fileno, &st, 0) == 0 && st.st_blksize > 0 && st.st_blksize < BUFSIZ)
+		return st.st_blksize;
+	return BUFSIZ;
+}
+
+/* Will this call read `want` bytes past the buffer that way? */
+static int reads_direct(struct sio *io, size_t want)
+{
+	return io->direct && want >= read_block(io->f);
+}
+
 int sio_in(struct sio *io, size_t need, int delim)
 {
 	FILE *f = io->f;
@@ -169,6 +192,8 @@ int sio_in(struct sio *io, size_t need, int delim)
 	for (;;) {
 		if (lock_elsewhere(io))
 			return SIO_POOL;
+		if (io->err_stops && (f->_flags & F_ERR_SEEN))
+			return SIO_INLINE; /* getdelim fails at once */
 		if (f->_flags & F_EOF_SEEN)
 			return SIO_INLINE; /* end of file is sticky: no read */
 		size_t have = 0;
@@ -178,6 +203,8 @@ int sio_in(struct sio *io, size_t need, int delim)
 		} else if (in_buffer(f, need, delim, &have)) {
 			return SIO_INLINE;
 		}
+		if ((f->_flags & F_NO_READS) && !reads_direct(io, need - have))
+			return SIO_INLINE; /* a stream not open for reading: EBADF */
 		long k = queued(io->fd, FIONREAD);
 		if (k < 0)
 			return SIO_INLINE;
@@ -243,6 +270,8 @@ int sio_out(struct sio *io, const void *data, size_t len, int how)
 	io->why = PARK_WRITE;
 	if (lock_elsewhere(io))
 		return SIO_POOL;
+	if (f->_flags & F_NO_WRITES)
+		return SIO_INLINE; /* a stream not open for writing: EBADF */
 	size_t pending = 0, room = 0;
 	if (f->_flags & F_PUTTING) {
 		pending = f->_IO_write_ptr - f->_IO_write_base;

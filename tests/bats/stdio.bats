@@ -98,3 +98,13 @@ teardown() { common_teardown; }
     EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_two
     EXPECT_STATS="read>=1" compare_case stdio_wait fgetc_two
 }
+
+@test "stdio: getline_error: getline() on a stream with the error flag fails at once" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait getline_error
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait getline_error
+}
+
+@test "stdio: fgetc_wronly: fgetc() on a write-only stream fails at once (EBADF)" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_wronly
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fgetc_wronly
+}

@@ -23,6 +23,8 @@
  *   fgets_unget    fgets() once the byte ungetc() pushed back is read: the rest of the line is
  *                  in the buffer, so it returns at once (the pipe still lacks what comes later)
  *   fgetc_two      two threads in fgetc() on one empty pipe; "ab" comes: both return at once
+ *   getline_error  getline() on a stream with its error flag set fails at once, reading nothing
+ *   fgetc_wronly   fgetc() on a stream opened "w" on a pipe: EOF, EBADF at once
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -406,6 +408,48 @@ static void c_fgetc_two(void)
     fclose(two_f);
 }
 
+/* ---- calls that fail at once ------------------------------------------------------- */
+static void c_getline_error(void)
+{
+    int p[2];
+    make_pipe(p);
+    pid_t pid = child_writes(p[1], "", 400, "line\n", 0);
+    FILE *f = fdopen(p[0], "r");
+    int w = fputc('x', f); /* a read-only stream: EBADF and the error flag */
+    int e1 = errno;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    int e2 = errno;
+    say("fputc = %d (%s), getline = %zd (%s), ferror %d; the pipe holds %d", w, en(e1), n,
+        en(e2), ferror(f), inq(p[0]));
+    say("writer exited %d", reap(pid));
+    free(line);
+    fclose(f);
+    close(p[1]);
+}
+
+static void *close_later(void *arg)
+{
+    msleep(300);
+    close(*(int *)arg);
+    return NULL;
+}
+
+static void c_fgetc_wronly(void)
+{
+    int p[2];
+    make_pipe(p);
+    FILE *f = fdopen(p[1], "w");
+    pthread_t t = spawn(close_later, &p[0]); /* the reader goes: POLLERR */
+    int c = fgetc(f);
+    int e = errno;
+    int gone = fcntl(p[0], F_GETFD) < 0;
+    join(t);
+    say("fgetc = %d (%s), ferror %d, the reader gone by then: %d", c, en(e), ferror(f), gone);
+    fclose(f);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -421,6 +465,8 @@ static const struct tcase cases[] = {
     {"flockfile_lent", c_flockfile_lent},
     {"fgets_unget", c_fgets_unget},
     {"fgetc_two", c_fgetc_two},
+    {"getline_error", c_getline_error},
+    {"fgetc_wronly", c_fgetc_wronly},
     {NULL, NULL},
 };
 
