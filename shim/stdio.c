@@ -194,15 +194,15 @@ int sio_in(struct sio *io, size_t need, int delim)
 			return SIO_POOL;
 		if (io->err_stops && (f->_flags & F_ERR_SEEN))
 			return SIO_INLINE; /* getdelim fails at once */
-		if (f->_flags & F_EOF_SEEN)
-			return SIO_INLINE; /* end of file is sticky: no read */
 		size_t have = 0;
 		if (f->_flags & F_PUTTING) {
 			if (f->_IO_write_ptr > f->_IO_write_base)
-				return SIO_POOL; /* output to flush first */
+				return SIO_POOL; /* output to flush first, even at end of file */
 		} else if (in_buffer(f, need, delim, &have)) {
 			return SIO_INLINE;
 		}
+		if (f->_flags & F_EOF_SEEN)
+			return SIO_INLINE; /* end of file is sticky: no read */
 		if ((f->_flags & F_NO_READS) && !reads_direct(io, need - have))
 			return SIO_INLINE; /* a stream not open for reading: EBADF */
 		long k = queued(io->fd, FIONREAD);

@@ -108,3 +108,9 @@ teardown() { common_teardown; }
     EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_wronly
     EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fgetc_wronly
 }
+
+@test "stdio: fgetc_eof_flush: fgetc() at end of file on an \"r+\" socket flushes its output first" {
+    EXPECT_STATS="pool.getc>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_eof_flush
+    EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_eof_flush
+    heartbeats_ok
+}

@@ -25,6 +25,8 @@
  *   fgetc_two      two threads in fgetc() on one empty pipe; "ab" comes: both return at once
  *   getline_error  getline() on a stream with its error flag set fails at once, reading nothing
  *   fgetc_wronly   fgetc() on a stream opened "w" on a pipe: EOF, EBADF at once
+ *   fgetc_eof_flush fgetc() on an "r+" socket stream at end of file, with output buffered
+ *                  for a full socket: it flushes first, and waits until the peer reads (400 ms)
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -450,6 +452,44 @@ static void c_fgetc_wronly(void)
     fclose(f);
 }
 
+/* ---- fgetc_eof_flush ---------------------------------------------------------------- */
+static void c_fgetc_eof_flush(void)
+{
+    int sv[2];
+    make_socketpair(sv);
+    int small = 4096;
+    if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) < 0)
+        die("SO_SNDBUF", errno);
+    pid_t pid = fork_or_die();
+    if (pid == 0) { /* no more to say; reads everything 400 ms later */
+        close(sv[0]);
+        shutdown(sv[1], SHUT_WR);
+        child_sleep(400);
+        char buf[65536];
+        while (read(sv[1], buf, sizeof buf) > 0)
+            ;
+        _exit(0);
+    }
+    close(sv[1]);
+    FILE *f = fdopen(sv[0], "r+");
+    int c1 = fgetc(f); /* end of file: sticky */
+    static char fill[65536];
+    memset(fill, 'f', sizeof fill);
+    while (send(sv[0], fill, sizeof fill, MSG_DONTWAIT) > 0)
+        ;
+    int w = fputs("more", f); /* buffered */
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    int c2 = fgetc(f);
+    beat_end(&b);
+    beat_stop(&b);
+    say("fgetc = %d, feof %d, fputs = %d, fgetc = %d, feof %d, ferror %d, %s", c1, feof(f), w,
+        c2, feof(f), ferror(f), beat_word(&b, 0));
+    fclose(f);
+    say("reader exited %d", reap(pid));
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -467,6 +507,7 @@ static const struct tcase cases[] = {
     {"fgetc_two", c_fgetc_two},
     {"getline_error", c_getline_error},
     {"fgetc_wronly", c_fgetc_wronly},
+    {"fgetc_eof_flush", c_fgetc_eof_flush},
     {NULL, NULL},
 };
 
