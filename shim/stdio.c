@@ -201,10 +201,10 @@ int sio_in(struct sio *io, size_t need, int delim)
 		} else if (in_buffer(f, need, delim, &have)) {
 			return SIO_INLINE;
 		}
-		if (f->_flags & F_EOF_SEEN)
-			return SIO_INLINE; /* end of file is sticky: no read */
-		if ((f->_flags & F_NO_READS) && !reads_direct(io, need - have))
-			return SIO_INLINE; /* a stream not open for reading: EBADF */
+		/* End of file is sticky: no read, but for fread past its buffer
+		 * (a terminal then reads again). */
+		if ((f->_flags & (F_EOF_SEEN | F_NO_READS)) && !reads_direct(io, need - have))
+			return SIO_INLINE; /* ... as a stream not open for reading: EBADF */
 		long k = queued(io->fd, FIONREAD);
 		if (k < 0)
 			return SIO_INLINE;

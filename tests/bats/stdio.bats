@@ -114,3 +114,9 @@ teardown() { common_teardown; }
     EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_eof_flush
     heartbeats_ok
 }
+
+@test "stdio: fread_eof_tty: fread() past its buffer after end of file reads the terminal again" {
+    EXPECT_STATS="read>=1 pool.fread>=1" COEXEC_WORKERS=1 compare_case stdio_wait fread_eof_tty
+    EXPECT_STATS="read>=1 pool.fread>=1" compare_case stdio_wait fread_eof_tty
+    heartbeats_ok
+}

@@ -27,10 +27,13 @@
  *   fgetc_wronly   fgetc() on a stream opened "w" on a pipe: EOF, EBADF at once
  *   fgetc_eof_flush fgetc() on an "r+" socket stream at end of file, with output buffered
  *                  for a full socket: it flushes first, and waits until the peer reads (400 ms)
+ *   fread_eof_tty  fread() of 8 KiB on a pseudo-terminal after an end of file (^D): more than
+ *                  its buffer reads the terminal again, and waits for "data\n^D" (400 ms)
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 
 #include "harness.h"
 #include "beat.h"
@@ -490,6 +493,35 @@ static void c_fgetc_eof_flush(void)
     say("reader exited %d", reap(pid));
 }
 
+/* ---- fread_eof_tty -------------------------------------------------------------------- */
+static void c_fread_eof_tty(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+        die("posix_openpt", errno);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    if (s < 0)
+        die("open pts", errno);
+    if (write(m, "\x04", 1) != 1) /* VEOF: the slave's read returns 0 */
+        die("write", errno);
+    FILE *f = fdopen(s, "r");
+    char buf[8192];
+    size_t n1 = fread(buf, 1, 10, f);
+    int eof1 = feof(f);
+    pid_t pid = child_writes(m, "", 400, "data\n\x04", 100);
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    size_t n2 = fread(buf, 1, sizeof buf, f);
+    beat_end(&b);
+    beat_stop(&b);
+    say("fread = %zu, feof %d, then fread = %zu \"%.*s\", feof %d, %s", n1, eof1, n2,
+        n2 > 4 ? 4 : (int)n2, buf, feof(f), beat_word(&b, 0));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+    close(m);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -508,6 +540,7 @@ static const struct tcase cases[] = {
     {"getline_error", c_getline_error},
     {"fgetc_wronly", c_fgetc_wronly},
     {"fgetc_eof_flush", c_fgetc_eof_flush},
+    {"fread_eof_tty", c_fread_eof_tty},
     {NULL, NULL},
 };
 
