@@ -23,6 +23,7 @@
 #define F_NO_WRITES 0x0008
 #define F_EOF_SEEN 0x0010
 #define F_ERR_SEEN 0x0020
+#define F_LINKED 0x0080
 #define F_IN_BACKUP 0x0100
 #define F_LINE_BUF 0x0200
 #define F_PUTTING 0x0800
@@ -184,6 +185,30 @@ static int reads_direct(struct sio *io, size_t want)
 	return io->direct && want >= read_block(io->f);
 }
 
+static int room_for(struct sio *io, size_t amount);
+
+/* Refilling a line-buffered or unbuffered stream takes stdout's lock, and
+ * empties stdout first when that is line-buffered (_IO_new_file_underflow):
+ * may that wait? Then the call goes to the pool. */
+static int refill(struct sio *io)
+{
+	FILE *f = io->f, *o = stdout;
+	if (!(f->_flags & (F_LINE_BUF | F_UNBUFFERED)) || !o || o == f)
+		return SIO_INLINE;
+	struct sio out = { .f = o, .fd = o->_fileno };
+	if (lock_elsewhere(&out) || (lent_n && is_lent(o)))
+		return SIO_POOL;
+	if ((o->_flags & (F_LINKED | F_NO_WRITES | F_LINE_BUF)) != (F_LINKED | F_LINE_BUF) ||
+	    !(o->_flags & F_PUTTING) || o->_IO_write_ptr <= o->_IO_write_base || out.fd < 0 ||
+	    !(out.e = fd_known(out.fd)))
+		return SIO_INLINE;
+	struct fdview *v = view(out.e);
+	if (v->user_nb || out.e->unpollable || v->kind == FD_REG || v->kind == FD_UNKNOWN ||
+	    room_for(&out, o->_IO_write_ptr - o->_IO_write_base))
+		return SIO_INLINE;
+	return SIO_POOL;
+}
+
 int sio_in(struct sio *io, size_t need, int delim)
 {
 	FILE *f = io->f;
@@ -205,19 +230,20 @@ int sio_in(struct sio *io, size_t need, int delim)
 		 * (a terminal then reads again). */
 		if ((f->_flags & (F_EOF_SEEN | F_NO_READS)) && !reads_direct(io, need - have))
 			return SIO_INLINE; /* ... as a stream not open for reading: EBADF */
+		/* From here on the call reads the descriptor. */
 		long k = queued(io->fd, FIONREAD);
 		if (k < 0)
-			return SIO_INLINE;
+			return refill(io);
 		if (k > 0 && (have + k >= need || (delim >= 0 && io->stream_sock &&
 						   peek_has(io->fd, k, delim))))
-			return SIO_INLINE;
+			return refill(io);
 		short ev = poll_now(io->fd, POLLIN | POLLRDHUP);
 		if (ev & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
-			return SIO_INLINE; /* the rest, then end of file or an error */
+			return refill(io); /* the rest, then end of file or an error */
 		if (k > 0 || have > 0)
 			return SIO_POOL; /* a part has come: the read must wait for more */
 		if (ev & POLLIN)
-			return SIO_INLINE;
+			return refill(io);
 		/* Nothing buffered, nothing arrived: wait without a thread. An
 		 * interruption here fails the call exactly as natively, since it
 		 * has consumed nothing yet. */

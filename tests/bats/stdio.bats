@@ -120,3 +120,9 @@ teardown() { common_teardown; }
     EXPECT_STATS="read>=1 pool.fread>=1" compare_case stdio_wait fread_eof_tty
     heartbeats_ok
 }
+
+@test "stdio: fgetc_stdout: refilling an unbuffered stream first flushes a line-buffered stdout" {
+    EXPECT_STATS="pool.getc>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_stdout
+    EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_stdout
+    heartbeats_ok
+}

@@ -29,6 +29,9 @@
  *                  for a full socket: it flushes first, and waits until the peer reads (400 ms)
  *   fread_eof_tty  fread() of 8 KiB on a pseudo-terminal after an end of file (^D): more than
  *                  its buffer reads the terminal again, and waits for "data\n^D" (400 ms)
+ *   fgetc_stdout   fgetc() on an unbuffered socket stream that has a byte, while stdout, line-
+ *                  buffered, holds output for a full pipe: the refill flushes stdout first, and
+ *                  waits until a reader drains the pipe (400 ms)
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -522,6 +525,56 @@ static void c_fread_eof_tty(void)
     close(m);
 }
 
+/* ---- fgetc_stdout ---------------------------------------------------------------------- */
+static void c_fgetc_stdout(void)
+{
+    int sv[2], o[2];
+    make_socketpair(sv);
+    if (write(sv[1], "q", 1) != 1)
+        die("write", errno);
+    FILE *f = fdopen(sv[0], "r");
+    setvbuf(f, NULL, _IONBF, 0);
+    make_pipe(o);
+    if (fcntl(o[1], F_SETPIPE_SZ, 4096) < 0)
+        die("F_SETPIPE_SZ", errno);
+    static char fill[4096];
+    memset(fill, 'f', sizeof fill);
+    if (write(o[1], fill, sizeof fill) != sizeof fill)
+        die("write", errno);
+    pid_t pid = fork_or_die();
+    if (pid == 0) { /* drains the pipe 400 ms later */
+        close(o[1]);
+        child_sleep(400);
+        char buf[8192];
+        long total = 0;
+        ssize_t n;
+        while ((n = read(o[0], buf, sizeof buf)) > 0)
+            total += n;
+        _exit(total == 4096 + 7 ? 0 : 1);
+    }
+    close(o[0]);
+    fflush(stdout);
+    int saved = dup(1);
+    if (saved < 0 || dup2(o[1], 1) < 0)
+        die("dup2", errno);
+    close(o[1]);
+    fputs("pending", stdout); /* stdout is line-buffered (run_cases): it stays */
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    int c = fgetc(f);
+    beat_end(&b);
+    beat_stop(&b);
+    fflush(stdout);
+    if (dup2(saved, 1) < 0)
+        die("dup2", errno);
+    close(saved);
+    say("fgetc = '%c', %s", c, beat_word(&b, 0));
+    say("drainer exited %d", reap(pid));
+    fclose(f);
+    close(sv[1]);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -541,6 +594,7 @@ static const struct tcase cases[] = {
     {"fgetc_wronly", c_fgetc_wronly},
     {"fgetc_eof_flush", c_fgetc_eof_flush},
     {"fread_eof_tty", c_fread_eof_tty},
+    {"fgetc_stdout", c_fgetc_stdout},
     {NULL, NULL},
 };
 
