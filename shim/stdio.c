@@ -250,9 +250,18 @@ int sio_in(struct sio *io, size_t need, int delim)
 		if (io->ours && !io->lent)
 			io->lent = lend(f) == 0;
 		int w = fd_wait(io->fd, io->e, EPOLLIN, -1, PARK_READ);
-		if (w == -EINTR && !intr_restart(io->self, 1)) {
-			sio_fail(f, EINTR);
-			return SIO_INTR;
+		if (w == -EINTR) {
+			/* A cancellation acts in intr_restart and does not come
+			 * back: the FILE must not stay lent. The next turn lends
+			 * it again. */
+			if (io->lent) {
+				give_back(f);
+				io->lent = 0;
+			}
+			if (!intr_restart(io->self, 1)) {
+				sio_fail(f, EINTR);
+				return SIO_INTR;
+			}
 		}
 		if (w < 0 && w != -EINTR)
 			return SIO_INLINE; /* closed meanwhile: the real call says so */

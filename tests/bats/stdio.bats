@@ -126,3 +126,8 @@ teardown() { common_teardown; }
     EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_stdout
     heartbeats_ok
 }
+
+@test "stdio: fgets_cancel_lent: a flockfile() holder cancelled in fgets() leaves the stream usable" {
+    EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel_lent
+    EXPECT_STATS="read>=1" compare_case stdio_wait fgets_cancel_lent
+}

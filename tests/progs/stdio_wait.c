@@ -32,6 +32,8 @@
  *   fgetc_stdout   fgetc() on an unbuffered socket stream that has a byte, while stdout, line-
  *                  buffered, holds output for a full pipe: the refill flushes stdout first, and
  *                  waits until a reader drains the pipe (400 ms)
+ *   fgets_cancel_lent a thread holding flockfile() is cancelled in an fgets() on an empty pipe
+ *                  (its cleanup handler unlocks); then another thread's fgetc() on the stream
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -575,6 +577,43 @@ static void c_fgetc_stdout(void)
     close(sv[1]);
 }
 
+/* ---- fgets_cancel_lent --------------------------------------------------------------- */
+static FILE *cancel_f;
+
+static void unlock_fn(void *f)
+{
+    funlockfile(f);
+}
+
+static void *cancel_lent_fn(void *arg)
+{
+    char buf[100];
+    char *r;
+    flockfile(cancel_f);
+    pthread_cleanup_push(unlock_fn, cancel_f);
+    r = fgets(buf, sizeof buf, cancel_f);
+    pthread_cleanup_pop(1);
+    return r ? "returned" : "returned NULL";
+}
+
+static void c_fgets_cancel_lent(void)
+{
+    int p[2];
+    make_pipe(p);
+    cancel_f = fdopen(p[0], "r");
+    pthread_t t = spawn(cancel_lent_fn, NULL);
+    msleep(150);
+    int rc = pthread_cancel(t);
+    void *r = join(t);
+    if (write(p[1], "z", 1) != 1)
+        die("write", errno);
+    int c = fgetc(cancel_f);
+    say("pthread_cancel = %d, %s, then fgetc = '%c'", rc,
+        r == PTHREAD_CANCELED ? "cancelled" : (char *)r, c);
+    fclose(cancel_f);
+    close(p[1]);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -595,6 +634,7 @@ static const struct tcase cases[] = {
     {"fgetc_eof_flush", c_fgetc_eof_flush},
     {"fread_eof_tty", c_fread_eof_tty},
     {"fgetc_stdout", c_fgetc_stdout},
+    {"fgets_cancel_lent", c_fgets_cancel_lent},
     {NULL, NULL},
 };
 
