@@ -371,7 +371,16 @@ long sio_pool(struct sio *io, enum bcall id, long (*fn)(const long *a), long fai
 			return fn(b.a); /* no room to mark it: rather wait here than race */
 		r = blocking(io->self, id, flags & ~BC_CANCEL, io->why, &b);
 	} else {
+		int had_err = io->f->_flags & F_ERR_SEEN;
 		r = blocking(io->self, id, flags, io->why, &b);
+		/* A cancellation interrupted the read or write in the pool
+		 * thread: natively it acts there, so the call neither returns
+		 * nor marks the stream. */
+		if (r != -EINTR && errno == EINTR && !had_err && (io->f->_flags & F_ERR_SEEN) &&
+		    io->self->cancel_pending && !io->self->cancel_disabled) {
+			__atomic_and_fetch(&io->f->_flags, ~F_ERR_SEEN, __ATOMIC_RELAXED);
+			cancel_act(io->self);
+		}
 	}
 	if (r == -EINTR) {
 		sio_fail(io->f, EINTR);

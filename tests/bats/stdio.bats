@@ -131,3 +131,8 @@ teardown() { common_teardown; }
     EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel_lent
     EXPECT_STATS="read>=1" compare_case stdio_wait fgets_cancel_lent
 }
+
+@test "stdio: fgets_cancel: a thread cancelled in an fgets() on the pool does not return from it" {
+    EXPECT_STATS="pool.fgets>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel
+    EXPECT_STATS="pool.fgets>=1" compare_case stdio_wait fgets_cancel
+}

@@ -34,6 +34,8 @@
  *                  waits until a reader drains the pipe (400 ms)
  *   fgets_cancel_lent a thread holding flockfile() is cancelled in an fgets() on an empty pipe
  *                  (its cleanup handler unlocks); then another thread's fgetc() on the stream
+ *   fgets_cancel   a thread cancelled in an fgets() with half a line come: it never returns
+ *                  from fgets(), and the stream has no error flag
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -614,6 +616,37 @@ static void c_fgets_cancel_lent(void)
     close(p[1]);
 }
 
+/* ---- fgets_cancel ---------------------------------------------------------------------- */
+static int cancel_returned;
+
+static void *cancel_fn(void *arg)
+{
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, cancel_f);
+    __atomic_store_n(&cancel_returned, r ? 1 : 2, __ATOMIC_RELEASE);
+    msleep(50); /* a cancellation point after the return */
+    return NULL;
+}
+
+static void c_fgets_cancel(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (write(p[1], "half", 4) != 4)
+        die("write", errno);
+    cancel_f = fdopen(p[0], "r");
+    __atomic_store_n(&cancel_returned, 0, __ATOMIC_RELEASE);
+    pthread_t t = spawn(cancel_fn, NULL);
+    msleep(150);
+    pthread_cancel(t);
+    void *r = join(t);
+    say("%s; fgets %s, ferror %d", r == PTHREAD_CANCELED ? "cancelled" : "not cancelled",
+        (const char *[]){"never returned", "returned a line", "returned NULL"}[cancel_returned],
+        ferror(cancel_f));
+    fclose(cancel_f);
+    close(p[1]);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -635,6 +668,7 @@ static const struct tcase cases[] = {
     {"fread_eof_tty", c_fread_eof_tty},
     {"fgetc_stdout", c_fgetc_stdout},
     {"fgets_cancel_lent", c_fgets_cancel_lent},
+    {"fgets_cancel", c_fgets_cancel},
     {NULL, NULL},
 };
 
