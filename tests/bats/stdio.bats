@@ -136,3 +136,8 @@ teardown() { common_teardown; }
     EXPECT_STATS="pool.fgets>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel
     EXPECT_STATS="pool.fgets>=1" compare_case stdio_wait fgets_cancel
 }
+
+@test "stdio: fprintf_error: fprintf() that fails writes what came before, and checks the stream" {
+    EXPECT_STATS="pool.printf>=1" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_error
+    EXPECT_STATS="pool.printf>=1" compare_case stdio_wait fprintf_error
+}

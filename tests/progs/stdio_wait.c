@@ -36,6 +36,8 @@
  *                  (its cleanup handler unlocks); then another thread's fgetc() on the stream
  *   fgets_cancel   a thread cancelled in an fgets() with half a line come: it never returns
  *                  from fgets(), and the stream has no error flag
+ *   fprintf_error  fprintf() whose %ls cannot be converted (C locale) writes what came before
+ *                  and fails with EILSEQ; fprintf("") on a stream opened "r" fails with EBADF
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -647,6 +649,35 @@ static void c_fgets_cancel(void)
     close(p[1]);
 }
 
+/* ---- fprintf_error --------------------------------------------------------------------- */
+static void c_fprintf_error(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) /* our end, not the stream's */
+        die("F_SETFL", errno);
+    FILE *w = fdopen(p[1], "w");
+    int r1 = fprintf(w, "abc%lsdef\n", L"\xe9");
+    int e1 = errno;
+    int f1 = fflush(w);
+    char buf[64] = "";
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    say("fprintf = %d (%s), ferror %d, fflush = %d, the pipe got %zd \"%s\"", r1, en(e1),
+        ferror(w), f1, n, n > 0 ? buf : "");
+    int q[2];
+    make_pipe(q);
+    FILE *r = fdopen(q[0], "r");
+    errno = 0;
+    const char *empty = "";
+    int r2 = fprintf(r, empty, 0);
+    int e2 = errno;
+    say("fprintf(\"\") on a read stream = %d (%s), ferror %d", r2, en(e2), ferror(r));
+    fclose(w);
+    close(p[0]);
+    fclose(r);
+    close(q[1]);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -669,6 +700,7 @@ static const struct tcase cases[] = {
     {"fgetc_stdout", c_fgetc_stdout},
     {"fgets_cancel_lent", c_fgets_cancel_lent},
     {"fgets_cancel", c_fgets_cancel},
+    {"fprintf_error", c_fprintf_error},
     {NULL, NULL},
 };
 
