@@ -324,9 +324,20 @@ int sio_out(struct sio *io, const void *data, size_t len, int how)
 	else
 		kernel = (f->_flags & F_LINE_BUF) &&
 			 (how == SIO_NEWLINE || memchr(data, '\n', len));
-	if (!kernel || room_for(io, pending + len))
+	if (!kernel)
 		return SIO_INLINE;
-	return SIO_POOL;
+	size_t amount = pending + len;
+	if (how != SIO_FLUSH && len > room && (f->_flags & F_PUTTING) &&
+	    !(f->_flags & (F_LINE_BUF | F_UNBUFFERED))) {
+		/* A fully buffered stream fills its buffer, writes it, writes
+		 * whole blocks of the rest straight from data and keeps what
+		 * is left (_IO_new_file_xsputn): for a short text, one write of
+		 * a buffer's worth, which a pipe takes whole when it has a free
+		 * slot. */
+		size_t block = f->_IO_buf_end - f->_IO_buf_base, rest = len - room;
+		amount = pending + room + (block >= 128 ? rest - rest % block : rest);
+	}
+	return room_for(io, amount) ? SIO_INLINE : SIO_POOL;
 }
 
 void sio_done(struct sio *io)

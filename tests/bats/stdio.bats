@@ -141,3 +141,8 @@ teardown() { common_teardown; }
     EXPECT_STATS="pool.printf>=1" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_error
     EXPECT_STATS="pool.printf>=1" compare_case stdio_wait fprintf_error
 }
+
+@test "stdio: fprintf_room: a full buffer's write into a pipe with a free slot runs in place" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_room
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fprintf_room
+}

@@ -38,6 +38,8 @@
  *                  from fgets(), and the stream has no error flag
  *   fprintf_error  fprintf() whose %ls cannot be converted (C locale) writes what came before
  *                  and fails with EILSEQ; fprintf("") on a stream opened "r" fails with EBADF
+ *   fprintf_room   fprintf() of 200 lines into a pipe that holds 8 KiB nobody reads: each
+ *                  full buffer (4 KiB) is one write the pipe has room for, and none waits
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -678,6 +680,32 @@ static void c_fprintf_error(void)
     close(q[1]);
 }
 
+/* ---- fprintf_room ---------------------------------------------------------------------- */
+static void c_fprintf_room(void)
+{
+    int p[2];
+    make_pipe(p);
+    static char fill[8192];
+    memset(fill, 'f', sizeof fill);
+    if (write(p[1], fill, sizeof fill) != sizeof fill)
+        die("write", errno);
+    FILE *w = fdopen(p[1], "w");
+    int total = 0, bad = 0;
+    for (int i = 0; i < 200; i++) {
+        int n = fprintf(w, "line %03d of forty bytes, more or less\n", i);
+        if (n < 0)
+            bad++;
+        else
+            total += n;
+    }
+    int fl = fflush(w);
+    int held = inq(p[0]);
+    say("fprintf wrote %d bytes (%d failed), fflush = %d, the pipe holds %d", total, bad, fl,
+        held);
+    fclose(w);
+    close(p[0]);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -701,6 +729,7 @@ static const struct tcase cases[] = {
     {"fgets_cancel_lent", c_fgets_cancel_lent},
     {"fgets_cancel", c_fgets_cancel},
     {"fprintf_error", c_fprintf_error},
+    {"fprintf_room", c_fprintf_room},
     {NULL, NULL},
 };
 
