@@ -108,7 +108,8 @@ int sio_watch(struct sio *io, FILE *f)
 		return 0;
 	lent_wait(f);
 	*io = (struct sio){ .self = self, .f = f, .fd = f->_fileno, .e = e, .why = PARK_READ,
-			    .stream_sock = v->kind == FD_SOCK && v->socktype == SOCK_STREAM };
+			    .stream_sock = v->kind == FD_SOCK && v->socktype == SOCK_STREAM,
+			    .pipe = v->kind == FD_PIPE };
 	return 1;
 }
 
@@ -212,6 +213,7 @@ static int refill(struct sio *io)
 int sio_in(struct sio *io, size_t need, int delim)
 {
 	FILE *f = io->f;
+	int refilled = 0;
 	/* Each turn looks again: while we were parked, another thread may
 	 * have taken the lock, or read what came into the buffer. */
 	for (;;) {
@@ -237,6 +239,17 @@ int sio_in(struct sio *io, size_t need, int delim)
 		if (k > 0 && (have + k >= need || (delim >= 0 && io->stream_sock &&
 						   peek_has(io->fd, k, delim))))
 			return refill(io);
+		if (k > 0 && !have && delim >= 0 && io->pipe && !refilled &&
+		    refill(io) == SIO_INLINE && ftrylockfile(f) == 0) {
+			/* A pipe cannot be looked into: bring what has come into
+			 * the empty buffer, the refill the call would make first
+			 * (a read of what is there cannot wait), then look again.
+			 * A line written whole is then found in the buffer. */
+			REAL_FN(__underflow)(f);
+			funlockfile(f);
+			refilled = 1;
+			continue;
+		}
 		short ev = poll_now(io->fd, POLLIN | POLLRDHUP);
 		if (ev & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL))
 			return refill(io); /* the rest, then end of file or an error */

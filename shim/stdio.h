@@ -38,6 +38,7 @@ struct sio {
 	int ours;        /* this worker holds the FILE lock */
 	int lent;        /* ... and lent it to this call's wait */
 	int stream_sock; /* a SOCK_STREAM socket: MSG_PEEK can look ahead */
+	int pipe;        /* a pipe or FIFO: a read of what FIONREAD counts cannot wait */
 	int err_stops;   /* set by the caller: the error flag ends the call at once (getdelim) */
 	int direct;      /* ... the call may read into the caller's memory (fread) */
 	enum park_reason why;

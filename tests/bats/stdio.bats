@@ -146,3 +146,8 @@ teardown() { common_teardown; }
     EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_room
     EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fprintf_room
 }
+
+@test "stdio: fgets_lines: lines that come whole into a pipe are read in place, no pool" {
+    EXPECT_STATS="read>=1 pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgets_lines
+    EXPECT_STATS="read>=1 pooljobs<=0" compare_case stdio_wait fgets_lines
+}

@@ -40,6 +40,8 @@
  *                  and fails with EILSEQ; fprintf("") on a stream opened "r" fails with EBADF
  *   fprintf_room   fprintf() of 200 lines into a pipe that holds 8 KiB nobody reads: each
  *                  full buffer (4 KiB) is one write the pipe has room for, and none waits
+ *   fgets_lines    fgets() of 10 lines a child writes into a pipe one write(2) each, 20 ms
+ *                  apart: each comes whole, and no fgets() needs the pool
  */
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -706,6 +708,36 @@ static void c_fprintf_room(void)
     close(p[0]);
 }
 
+/* ---- fgets_lines ----------------------------------------------------------------------- */
+static void c_fgets_lines(void)
+{
+    int p[2];
+    make_pipe(p);
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        close(p[0]);
+        for (int i = 0; i < 10; i++) {
+            char l[64];
+            int n = snprintf(l, sizeof l, "line %d, written whole\n", i);
+            if (write(p[1], l, n) != n)
+                _exit(98);
+            child_sleep(20);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    FILE *f = fdopen(p[0], "r");
+    char buf[100], last[100] = "";
+    int n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        n++;
+        memcpy(last, buf, sizeof last);
+    }
+    say("%d lines, the last \"%s\", feof %d", n, show(last), feof(f));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -730,6 +762,7 @@ static const struct tcase cases[] = {
     {"fgets_cancel", c_fgets_cancel},
     {"fprintf_error", c_fprintf_error},
     {"fprintf_room", c_fprintf_room},
+    {"fgets_lines", c_fgets_lines},
     {NULL, NULL},
 };
 
