@@ -166,6 +166,14 @@ static int in_buffer(FILE *f, size_t need, int delim, size_t *have)
 			      (n2 && memchr(f->_IO_save_base, delim, n2)));
 }
 
+int sio_buffered(FILE *f, size_t need, int delim)
+{
+	size_t have;
+	struct sio io = { .f = f };
+	return !(f->_flags & F_PUTTING) && in_buffer(f, need, delim, &have) &&
+	       !lock_elsewhere(&io) && !(lent_n && is_lent(f));
+}
+
 /* fread reads what its buffer cannot hold straight into the caller's
  * memory (_IO_file_xsgetn), without the checks of a refill: at least a
  * buffer's worth. A stream yet without one gets BUFSIZ, or the file's block

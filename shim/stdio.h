@@ -49,6 +49,11 @@ struct sio {
  * io for one of the two below. */
 int sio_watch(struct sio *io, FILE *f);
 
+/* Does f's buffer hold what an input call needs (as sio_in takes it), and
+ * nobody else holds or borrowed its lock? Then the call cannot wait, on
+ * whatever f reads: the common case, answered before sio_watch. */
+int sio_buffered(FILE *f, size_t need, int delim);
+
 /* An input call that needs `need` more bytes (SIZE_MAX: unknown) or, with
  * delim >= 0, the bytes up to delim. */
 int sio_in(struct sio *io, size_t need, int delim);
