@@ -3,7 +3,9 @@
  * We read glibc's FILE: the public struct _IO_FILE fields, its lock
  * (_IO_lock_t: lock word, count, owner) and the flag bits below, which have
  * kept their values since libio began. Everything is a read, except the
- * error flag sio_fail sets as glibc would. */
+ * error flag (sio_fail sets it as glibc would; sio_pool takes back the one
+ * a cancelled call's interruption set), and a pipe's empty buffer, which
+ * sio_in has glibc's own __underflow refill. */
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
