@@ -7,17 +7,14 @@
  * the FILE (its buffer, its lock) and at the descriptor (what has arrived,
  * what room there is) and decide:
  *   SIO_INLINE  the call cannot wait (or the stream is one we leave alone:
- *               a stream without a descriptor, a descriptor the program
- *               made non-blocking; output to a regular file, a copy into
- *               the page cache): call the real function;
+ *               a regular file, a stream without a descriptor, a descriptor
+ *               the program made non-blocking): call the real function;
  *   SIO_POOL    it may wait: run it on the blocking-call pool (sio_pool);
  *   SIO_INTR    a signal ended our wait for input before anything was
  *               consumed: the call fails as natively (error flag, EINTR).
  * An input call with nothing buffered and nothing arrived parks on epoll
  * first, holding no thread: a server with thousands of idle connections in
- * fgets costs no pool threads. Input from a regular file runs in place
- * when the page cache holds what the refill reads (disk_cached), else on
- * the pool.
+ * fgets costs no pool threads.
  *
  * The FILE lock: a pool thread takes it as its own, so other threads (and
  * other coroutines, whose calls then go to the pool too) wait for it as
@@ -33,60 +30,6 @@
 
 enum { SIO_INLINE, SIO_POOL, SIO_INTR };
 
-/* glibc's FILE flag bits we read (they have kept their values since libio
- * began) and its _IO_lock_t. */
-#define F_UNBUFFERED 0x0002
-#define F_EOF_SEEN 0x0010
-#define F_ERR_SEEN 0x0020
-#define F_LINE_BUF 0x0200
-#define F_PUTTING 0x0800
-#define F_USER_LOCK 0x8000
-
-struct file_lock {
-	int lock, cnt;
-	void *owner;
-};
-
-extern int sio_lent_n; /* FILEs lent now (stdio.c) */
-
-enum { SIO_LOCK_FREE, SIO_LOCK_MINE, SIO_LOCK_OTHER };
-static inline int sio_lock_state(FILE *f)
-{
-	struct file_lock *l = f->_lock;
-	if (!l || (f->_flags & F_USER_LOCK))
-		return SIO_LOCK_FREE;
-	unsigned long self;
-	__asm__("movq %%fs:16, %0" : "=r"(self)); /* as sys_thread_self() */
-	if (__atomic_load_n(&l->owner, __ATOMIC_RELAXED) == (void *)self)
-		return SIO_LOCK_MINE;
-	return __atomic_load_n(&l->lock, __ATOMIC_RELAXED) ? SIO_LOCK_OTHER : SIO_LOCK_FREE;
-}
-
-/* The fast answer, from the FILE alone: what the input call needs is in
- * its buffer, or the output fits its buffer, and nothing keeps us off the
- * stream; then the real call cannot wait, whatever the descriptor. */
-static inline int sio_buffered_in(FILE *f, size_t need, int delim)
-{
-	const char *p = f->_IO_read_ptr;
-	if (!p || (f->_flags & F_PUTTING) || __atomic_load_n(&sio_lent_n, __ATOMIC_RELAXED))
-		return 0;
-	size_t have = f->_IO_read_end > p ? (size_t)(f->_IO_read_end - p) : 0;
-	if (have < need && !(delim >= 0 && have && __builtin_memchr(p, delim, have)))
-		return 0;
-	return have && sio_lock_state(f) != SIO_LOCK_OTHER;
-}
-
-static inline int sio_buffered_out(FILE *f, const void *data, size_t len, int newline)
-{
-	if ((f->_flags & (F_PUTTING | F_UNBUFFERED)) != F_PUTTING ||
-	    __atomic_load_n(&sio_lent_n, __ATOMIC_RELAXED) || !f->_IO_write_ptr ||
-	    (size_t)(f->_IO_buf_end - f->_IO_write_ptr) < len)
-		return 0;
-	if ((f->_flags & F_LINE_BUF) && (newline || __builtin_memchr(data, '\n', len)))
-		return 0;
-	return sio_lock_state(f) != SIO_LOCK_OTHER;
-}
-
 struct sio {
 	struct co *self;
 	FILE *f;
@@ -95,6 +38,9 @@ struct sio {
 	int ours;        /* this worker holds the FILE lock */
 	int lent;        /* ... and lent it to this call's wait */
 	int stream_sock; /* a SOCK_STREAM socket: MSG_PEEK can look ahead */
+	int pipe;        /* a pipe or FIFO: a read of what FIONREAD counts cannot wait */
+	int err_stops;   /* set by the caller: the error flag ends the call at once (getdelim) */
+	int direct;      /* ... the call may read into the caller's memory (fread) */
 	int file;        /* a regular file: input asks the page cache */
 	enum park_reason why;
 };
@@ -103,6 +49,15 @@ struct sio {
  * other coroutines to run meanwhile? 0: call the real function. Else fills
  * io for one of the two below. */
 int sio_watch(struct sio *io, FILE *f);
+
+/* Does f's buffer hold what an input call needs (as sio_in takes it), and
+ * nobody else holds or borrowed its lock? Then the call cannot wait, on
+ * whatever f reads: the common case, answered before sio_watch. */
+int sio_buffered(FILE *f, size_t need, int delim);
+
+/* The same for output: data[0..len) fits the buffer without emptying it
+ * (newline: a newline follows, as puts writes), nothing keeps us off. */
+int sio_buffered_out(FILE *f, const void *data, size_t len, int newline);
 
 /* An input call that needs `need` more bytes (SIZE_MAX: unknown) or, with
  * delim >= 0, the bytes up to delim. */

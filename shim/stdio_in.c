@@ -76,8 +76,10 @@ static long in_call(int op, FILE *f, size_t need, int delim, long fail, long a0,
 {
 	long a[7] = { a0, a1, a2, a3, op, (long)f, 0 };
 	struct sio io;
-	if (!f || sio_buffered_in(f, need, delim) || !sio_watch(&io, f))
+	if ((f && sio_buffered(f, need, delim)) || !sio_watch(&io, f))
 		return in_run(a);
+	io.err_stops = (op & 0xff) == IN_GETDELIM;
+	io.direct = (op & 0xff) == IN_FREAD || (op & 0xff) == IN_FREAD_CHK;
 	long r;
 	switch (sio_in(&io, need, delim)) {
 	case SIO_INTR:
@@ -130,6 +132,8 @@ EXPORT char *__fgets_unlocked_chk(char *s, size_t size, int n, FILE *f)
 EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
 {
 	REAL_WHILE_UNTHREADED(getdelim, line, n, delim, f);
+	if (!line || !n)
+		return REAL_FN(getdelim)(line, n, delim, f); /* EINVAL at once */
 	return in_call(IN_GETDELIM, f, SIZE_MAX, (unsigned char)delim, -1, (long)line, (long)n,
 		       delim, 0);
 }

@@ -25,6 +25,7 @@ int __vsnprintf_chk(char *, size_t, int, size_t, const char *, va_list);
 
 enum out_op {
 	OUT_FWRITE, OUT_PRINTF, OUT_FPUTS, OUT_PUTS, OUT_PUTC, OUT_OVERFLOW, OUT_FFLUSH,
+	OUT_VPRINTF, /* the real vfprintf, for what print_out does not write itself */
 	OUT_UNLOCKED = 0x100,
 };
 
@@ -55,6 +56,16 @@ static long out_run(const long *a)
 		return REAL_FN(__overflow)(f, a[0]);
 	case OUT_FFLUSH:
 		return unl ? REAL_FN(fflush_unlocked)(f) : REAL_FN(fflush)(f);
+	case OUT_VPRINTF: { /* a[0]: the format, a[1]: its va_list, a[2]: the _chk flag or -1 */
+		va_list *ap = (va_list *)a[1];
+		if (unl)
+			sio_lock_skip(f, 1);
+		int r = a[2] >= 0 ? REAL_FN(__vfprintf_chk)(f, a[2], (const char *)a[0], *ap)
+				  : REAL_FN(vfprintf)(f, (const char *)a[0], *ap);
+		if (unl)
+			sio_lock_skip(f, 0);
+		return r;
+	}
 	}
 	return -1;
 }
@@ -62,6 +73,7 @@ static long out_run(const long *a)
 static const enum bcall out_bcall[] = {
 	[OUT_FWRITE] = BC_FWRITE, [OUT_PRINTF] = BC_PRINTF, [OUT_FPUTS] = BC_FPUTS, [OUT_PUTS] = BC_FPUTS,
 	[OUT_PUTC] = BC_PUTC, [OUT_OVERFLOW] = BC_PUTC, [OUT_FFLUSH] = BC_FFLUSH,
+	[OUT_VPRINTF] = BC_PRINTF,
 };
 
 /* The call op on f, which adds data[0..len) as sio_out takes it; fail is
@@ -183,13 +195,32 @@ static int print_out(FILE *f, int fd, int flag, const char *fmt, va_list ap)
 	va_copy(again, ap);
 	int n = flag >= 0 ? __vsnprintf_chk(buf, sizeof buf, flag, sizeof buf, fmt, ap)
 			  : vsnprintf(buf, sizeof buf, fmt, ap);
+	int by_real = n <= 0;
 	if (n >= (int)sizeof buf) {
 		text = malloc((size_t)n + 1);
-		if (text)
+		if (text) {
 			n = flag >= 0 ? __vsnprintf_chk(text, n + 1, flag, n + 1, fmt, again)
 				      : vsnprintf(text, n + 1, fmt, again);
-		else
+		} else {
+			text = buf;
 			n = -1; /* errno is ENOMEM */
+			by_real = 1;
+		}
+	}
+	/* Nothing to write, or no text: the real call, which checks the stream
+	 * first (EBADF) and, when a conversion fails (EILSEQ), writes what came
+	 * before it. For a stream, where that may wait, through out_call, which
+	 * sends a call of unknown size to the pool; for a descriptor only when
+	 * there is nothing to write. */
+	if (by_real && (f || n == 0)) {
+		if (f)
+			n = out_call(OUT_VPRINTF, f, "", n < 0 ? SIZE_MAX / 2 : 0, 0, -1, (long)fmt,
+				     (long)&again, flag);
+		else
+			n = flag >= 0 ? REAL_FN(__vdprintf_chk)(fd, flag, fmt, again)
+				      : REAL_FN(vdprintf)(fd, fmt, again);
+		va_end(again);
+		return n;
 	}
 	va_end(again);
 	if (n > 0) {

@@ -88,3 +88,66 @@ teardown() { common_teardown; }
     EXPECT_STATS="read>=1" compare_case stdio_wait flockfile_lent
     heartbeats_ok
 }
+
+@test "stdio: fgets_unget: fgets() after ungetc() reads the rest of the line from the buffer" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgets_unget
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fgets_unget
+}
+
+@test "stdio: fgetc_two: two threads' fgetc() on one pipe both return when \"ab\" comes" {
+    EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_two
+    EXPECT_STATS="read>=1" compare_case stdio_wait fgetc_two
+}
+
+@test "stdio: getline_error: getline() on a stream with the error flag fails at once" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait getline_error
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait getline_error
+}
+
+@test "stdio: fgetc_wronly: fgetc() on a write-only stream fails at once (EBADF)" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_wronly
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fgetc_wronly
+}
+
+@test "stdio: fgetc_eof_flush: fgetc() at end of file on an \"r+\" socket flushes its output first" {
+    EXPECT_STATS="pool.getc>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_eof_flush
+    EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_eof_flush
+    heartbeats_ok
+}
+
+@test "stdio: fread_eof_tty: fread() past its buffer after end of file reads the terminal again" {
+    EXPECT_STATS="read>=1 pool.fread>=1" COEXEC_WORKERS=1 compare_case stdio_wait fread_eof_tty
+    EXPECT_STATS="read>=1 pool.fread>=1" compare_case stdio_wait fread_eof_tty
+    heartbeats_ok
+}
+
+@test "stdio: fgetc_stdout: refilling an unbuffered stream first flushes a line-buffered stdout" {
+    EXPECT_STATS="pool.getc>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgetc_stdout
+    EXPECT_STATS="pool.getc>=1" compare_case stdio_wait fgetc_stdout
+    heartbeats_ok
+}
+
+@test "stdio: fgets_cancel_lent: a flockfile() holder cancelled in fgets() leaves the stream usable" {
+    EXPECT_STATS="read>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel_lent
+    EXPECT_STATS="read>=1" compare_case stdio_wait fgets_cancel_lent
+}
+
+@test "stdio: fgets_cancel: a thread cancelled in an fgets() on the pool does not return from it" {
+    EXPECT_STATS="pool.fgets>=1" COEXEC_WORKERS=1 compare_case stdio_wait fgets_cancel
+    EXPECT_STATS="pool.fgets>=1" compare_case stdio_wait fgets_cancel
+}
+
+@test "stdio: fprintf_error: fprintf() that fails writes what came before, and checks the stream" {
+    EXPECT_STATS="pool.printf>=1" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_error
+    EXPECT_STATS="pool.printf>=1" compare_case stdio_wait fprintf_error
+}
+
+@test "stdio: fprintf_room: a full buffer's write into a pipe with a free slot runs in place" {
+    EXPECT_STATS="pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fprintf_room
+    EXPECT_STATS="pooljobs<=0" compare_case stdio_wait fprintf_room
+}
+
+@test "stdio: fgets_lines: lines that come whole into a pipe are read in place, no pool" {
+    EXPECT_STATS="read>=1 pooljobs<=0" COEXEC_WORKERS=1 compare_case stdio_wait fgets_lines
+    EXPECT_STATS="read>=1 pooljobs<=0" compare_case stdio_wait fgets_lines
+}

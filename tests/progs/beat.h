@@ -1,5 +1,5 @@
 /* beat.h: what the programs that test waiting calls share (blocking,
- * stdio_wait, uring_wait, aio_wait, disk_rw): a heartbeat thread that
+ * stdio_wait, uring_wait, aio_wait, disk_rw, ipc_wait): a heartbeat thread that
  * ticks every 10 ms while a call waits, a signal shot at a waiting thread,
  * and children that only make async-signal-safe calls. Header-only, like
  * harness.h, which it follows.

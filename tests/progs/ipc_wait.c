@@ -1,9 +1,9 @@
 /* ipc_wait: calls that wait without bound outside the descriptor world
  * (System V message queues and semaphores, POSIX message queues, reads of
  * kernel event descriptors, getrandom, msync, terminal drains), each
- * waiting about 300 ms while a "heartbeat" thread ticks every 10 ms; run
- * natively and under coexec by tests/bats/ipc.bats and compared, as
- * blocking.c is by blocking.bats. Each case prints results, errno names
+ * waiting about 300 ms while a "heartbeat" thread (beat.h) ticks every
+ * 10 ms; run natively and under coexec by tests/bats/ipc.bats and
+ * compared, as blocking.c is by blocking.bats. Each case prints results, errno names
  * and "heartbeat ok" or "heartbeat STALLED (n ticks)"; times, ids and pids
  * are never printed (IPC_TIMES=1 writes each wait's ticks and time to
  * stderr).
@@ -65,74 +65,8 @@
 #include <termios.h>
 
 #include "harness.h"
-
-/* ---- the heartbeat (as in blocking.c) ------------------------------------ */
-
-static int hb_stop, hb_ticks;
-
-static void *hb_fn(void *arg)
-{
-    while (!__atomic_load_n(&hb_stop, __ATOMIC_ACQUIRE)) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-        __atomic_add_fetch(&hb_ticks, 1, __ATOMIC_ACQ_REL);
-    }
-    return NULL;
-}
-
-struct beat {
-    pthread_t t;
-    int ticks0, ticks;
-    double t0, ms;
-};
-
-static void beat_start(struct beat *b)
-{
-    __atomic_store_n(&hb_stop, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&hb_ticks, 0, __ATOMIC_RELEASE);
-    b->t = spawn(hb_fn, NULL);
-    while (__atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) < 1)
-        msleep(1);
-}
-
-static void beat_begin(struct beat *b)
-{
-    b->ticks0 = __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE);
-    b->t0 = now_ms();
-}
-
-static void beat_end(struct beat *b)
-{
-    b->ticks = __atomic_load_n(&hb_ticks, __ATOMIC_ACQUIRE) - b->ticks0;
-    b->ms = now_ms() - b->t0;
-}
-
-static void beat_stop(struct beat *b)
-{
-    __atomic_store_n(&hb_stop, 1, __ATOMIC_RELEASE);
-    join(b->t);
-}
-
-/* "heartbeat ok" when it ticked at least 5 times during the call; lenient
- * (for msync, which may be quick): a call under 50 ms is fine whatever,
- * a longer one needs a tick per 20 ms up to 5. */
-static const char *beat_word(const struct beat *b, int lenient)
-{
-    static char buf[64];
-    if (getenv("IPC_TIMES"))
-        fprintf(stderr, "%s: %d ticks in %.0f ms\n", where, b->ticks, b->ms);
-    int need = 5;
-    if (lenient) {
-        if (b->ms < 50)
-            return "heartbeat ok";
-        if (b->ms / 20 < need)
-            need = (int)(b->ms / 20);
-    }
-    if (b->ticks >= need)
-        return "heartbeat ok";
-    snprintf(buf, sizeof buf, "heartbeat STALLED (%d ticks)", b->ticks);
-    return buf;
-}
+#define BEAT_TIMES_ENV "IPC_TIMES"
+#include "beat.h"
 
 /* ---- IPC objects, removed whatever happens --------------------------------- */
 
@@ -344,51 +278,6 @@ static const char *ok(long r, int e)
 
 /* ok() of a call, with the errno it left. */
 #define OK(call) ({ long r_ = (call); ok(r_, errno); })
-
-/* ---- signals (as in blocking.c) -------------------------------------------- */
-
-static int alrm_hits;
-
-static void on_alrm(int sig)
-{
-    __atomic_add_fetch(&alrm_hits, 1, __ATOMIC_ACQ_REL);
-}
-
-struct shot {
-    pthread_t target;
-    int ms;
-};
-
-static void *shot_fn(void *arg)
-{
-    struct shot *s = arg;
-    msleep(s->ms);
-    int rc = pthread_kill(s->target, SIGALRM);
-    if (rc)
-        die("pthread_kill", rc);
-    return NULL;
-}
-
-static void alrm_install(int flags, struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alrm;
-    sa.sa_flags = flags;
-    sigemptyset(&sa.sa_mask);
-    __atomic_store_n(&alrm_hits, 0, __ATOMIC_RELEASE);
-    if (sigaction(SIGALRM, &sa, old) < 0)
-        die("sigaction", errno);
-}
-
-static void alrm_restore(pthread_t shooter, struct sigaction *old)
-{
-    join(shooter);
-    for (int i = 0; i < 2000 && !__atomic_load_n(&alrm_hits, __ATOMIC_ACQUIRE); i++)
-        msleep(1);
-    if (sigaction(SIGALRM, old, NULL) < 0)
-        die("sigaction", errno);
-}
 
 /* ---- System V message queues ----------------------------------------------- */
 

@@ -20,9 +20,33 @@
  *   fgets_restart  the same with SA_RESTART: the whole line
  *   flockfile_lent thread A holds flockfile() across an fgets() that waits; thread B's fgetc()
  *                  on the same FILE waits for A's funlockfile() and reads what follows A's line
+ *   fgets_unget    fgets() once the byte ungetc() pushed back is read: the rest of the line is
+ *                  in the buffer, so it returns at once (the pipe still lacks what comes later)
+ *   fgetc_two      two threads in fgetc() on one empty pipe; "ab" comes: both return at once
+ *   getline_error  getline() on a stream with its error flag set fails at once, reading nothing
+ *   fgetc_wronly   fgetc() on a stream opened "w" on a pipe: EOF, EBADF at once
+ *   fgetc_eof_flush fgetc() on an "r+" socket stream at end of file, with output buffered
+ *                  for a full socket: it flushes first, and waits until the peer reads (400 ms)
+ *   fread_eof_tty  fread() of 8 KiB on a pseudo-terminal after an end of file (^D): more than
+ *                  its buffer reads the terminal again, and waits for "data\n^D" (400 ms)
+ *   fgetc_stdout   fgetc() on an unbuffered socket stream that has a byte, while stdout, line-
+ *                  buffered, holds output for a full pipe: the refill flushes stdout first, and
+ *                  waits until a reader drains the pipe (400 ms)
+ *   fgets_cancel_lent a thread holding flockfile() is cancelled in an fgets() on an empty pipe
+ *                  (its cleanup handler unlocks); then another thread's fgetc() on the stream
+ *   fgets_cancel   a thread cancelled in an fgets() with half a line come: it never returns
+ *                  from fgets(), and the stream has no error flag
+ *   fprintf_error  fprintf() whose %ls cannot be converted (C locale) writes what came before
+ *                  and fails with EILSEQ; fprintf("") on a stream opened "r" fails with EBADF
+ *   fprintf_room   fprintf() of 200 lines into a pipe that holds 8 KiB nobody reads: each
+ *                  full buffer (4 KiB) is one write the pipe has room for, and none waits
+ *   fgets_lines    fgets() of 10 lines a child writes into a pipe one write(2) each, 20 ms
+ *                  apart: each comes whole, and no fgets() needs the pool
  */
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <termios.h>
 
 #include "harness.h"
 #include "beat.h"
@@ -341,6 +365,379 @@ static void c_flockfile_lent(void)
     in_done(&c);
 }
 
+/* ---- what is buffered ---------------------------------------------------------- */
+
+/* Bytes a pipe holds. */
+static int inq(int fd)
+{
+    int n = -1;
+    if (ioctl(fd, FIONREAD, &n) < 0)
+        die("FIONREAD", errno);
+    return n;
+}
+
+static void c_fgets_unget(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (write(p[1], "abc\n", 4) != 4)
+        die("write", errno);
+    pid_t pid = child_writes(p[1], "", 400, "later\n", 0);
+    FILE *f = fdopen(p[0], "r");
+    int c1 = fgetc(f);
+    int u = ungetc('X', f); /* not the byte read: a backup area */
+    int c2 = fgetc(f);
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, f);
+    say("fgetc '%c', ungetc '%c', fgetc '%c', fgets \"%s\"; the pipe holds %d", c1, u, c2,
+        show(r), inq(p[0]));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+    close(p[1]);
+}
+
+/* ---- fgetc_two --------------------------------------------------------------------- */
+static FILE *two_f;
+static int two_done;
+
+static void *two_fn(void *arg)
+{
+    int c = fgetc(two_f);
+    __atomic_add_fetch(&two_done, 1, __ATOMIC_ACQ_REL);
+    return (void *)(intptr_t)c;
+}
+
+static void c_fgetc_two(void)
+{
+    int p[2];
+    make_pipe(p);
+    two_f = fdopen(p[0], "r");
+    __atomic_store_n(&two_done, 0, __ATOMIC_RELEASE);
+    pthread_t a = spawn(two_fn, NULL), b = spawn(two_fn, NULL);
+    msleep(100); /* both wait */
+    if (write(p[1], "ab", 2) != 2)
+        die("write", errno);
+    msleep(200);
+    int done = __atomic_load_n(&two_done, __ATOMIC_ACQUIRE);
+    close(p[1]); /* end of file for one left waiting */
+    int ca = (int)(intptr_t)join(a), cb = (int)(intptr_t)join(b);
+    say("returned 200 ms after \"ab\" came: %d; they read '%c' and '%c'", done,
+        ca < cb ? ca : cb, ca < cb ? cb : ca);
+    fclose(two_f);
+}
+
+/* ---- calls that fail at once ------------------------------------------------------- */
+static void c_getline_error(void)
+{
+    int p[2];
+    make_pipe(p);
+    pid_t pid = child_writes(p[1], "", 400, "line\n", 0);
+    FILE *f = fdopen(p[0], "r");
+    int w = fputc('x', f); /* a read-only stream: EBADF and the error flag */
+    int e1 = errno;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    int e2 = errno;
+    say("fputc = %d (%s), getline = %zd (%s), ferror %d; the pipe holds %d", w, en(e1), n,
+        en(e2), ferror(f), inq(p[0]));
+    say("writer exited %d", reap(pid));
+    free(line);
+    fclose(f);
+    close(p[1]);
+}
+
+static void *close_later(void *arg)
+{
+    msleep(300);
+    close(*(int *)arg);
+    return NULL;
+}
+
+static void c_fgetc_wronly(void)
+{
+    int p[2];
+    make_pipe(p);
+    FILE *f = fdopen(p[1], "w");
+    pthread_t t = spawn(close_later, &p[0]); /* the reader goes: POLLERR */
+    int c = fgetc(f);
+    int e = errno;
+    int gone = fcntl(p[0], F_GETFD) < 0;
+    join(t);
+    say("fgetc = %d (%s), ferror %d, the reader gone by then: %d", c, en(e), ferror(f), gone);
+    fclose(f);
+}
+
+/* ---- fgetc_eof_flush ---------------------------------------------------------------- */
+static void c_fgetc_eof_flush(void)
+{
+    int sv[2];
+    make_socketpair(sv);
+    int small = 4096;
+    if (setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) < 0)
+        die("SO_SNDBUF", errno);
+    pid_t pid = fork_or_die();
+    if (pid == 0) { /* no more to say; reads everything 400 ms later */
+        close(sv[0]);
+        shutdown(sv[1], SHUT_WR);
+        child_sleep(400);
+        char buf[65536];
+        while (read(sv[1], buf, sizeof buf) > 0)
+            ;
+        _exit(0);
+    }
+    close(sv[1]);
+    FILE *f = fdopen(sv[0], "r+");
+    int c1 = fgetc(f); /* end of file: sticky */
+    static char fill[65536];
+    memset(fill, 'f', sizeof fill);
+    while (send(sv[0], fill, sizeof fill, MSG_DONTWAIT) > 0)
+        ;
+    int w = fputs("more", f); /* buffered */
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    int c2 = fgetc(f);
+    beat_end(&b);
+    beat_stop(&b);
+    say("fgetc = %d, feof %d, fputs = %d, fgetc = %d, feof %d, ferror %d, %s", c1, feof(f), w,
+        c2, feof(f), ferror(f), beat_word(&b, 0));
+    fclose(f);
+    say("reader exited %d", reap(pid));
+}
+
+/* ---- fread_eof_tty -------------------------------------------------------------------- */
+static void c_fread_eof_tty(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+        die("posix_openpt", errno);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    if (s < 0)
+        die("open pts", errno);
+    if (write(m, "\x04", 1) != 1) /* VEOF: the slave's read returns 0 */
+        die("write", errno);
+    FILE *f = fdopen(s, "r");
+    char buf[8192];
+    size_t n1 = fread(buf, 1, 10, f);
+    int eof1 = feof(f);
+    pid_t pid = child_writes(m, "", 400, "data\n\x04", 100);
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    size_t n2 = fread(buf, 1, sizeof buf, f);
+    beat_end(&b);
+    beat_stop(&b);
+    say("fread = %zu, feof %d, then fread = %zu \"%.*s\", feof %d, %s", n1, eof1, n2,
+        n2 > 4 ? 4 : (int)n2, buf, feof(f), beat_word(&b, 0));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+    close(m);
+}
+
+/* ---- fgetc_stdout ---------------------------------------------------------------------- */
+static void c_fgetc_stdout(void)
+{
+    int sv[2], o[2];
+    make_socketpair(sv);
+    if (write(sv[1], "q", 1) != 1)
+        die("write", errno);
+    FILE *f = fdopen(sv[0], "r");
+    setvbuf(f, NULL, _IONBF, 0);
+    make_pipe(o);
+    if (fcntl(o[1], F_SETPIPE_SZ, 4096) < 0)
+        die("F_SETPIPE_SZ", errno);
+    static char fill[4096];
+    memset(fill, 'f', sizeof fill);
+    if (write(o[1], fill, sizeof fill) != sizeof fill)
+        die("write", errno);
+    pid_t pid = fork_or_die();
+    if (pid == 0) { /* drains the pipe 400 ms later */
+        close(o[1]);
+        child_sleep(400);
+        char buf[8192];
+        long total = 0;
+        ssize_t n;
+        while ((n = read(o[0], buf, sizeof buf)) > 0)
+            total += n;
+        _exit(total == 4096 + 7 ? 0 : 1);
+    }
+    close(o[0]);
+    fflush(stdout);
+    int saved = dup(1);
+    if (saved < 0 || dup2(o[1], 1) < 0)
+        die("dup2", errno);
+    close(o[1]);
+    fputs("pending", stdout); /* stdout is line-buffered (run_cases): it stays */
+    struct beat b;
+    beat_start(&b);
+    beat_begin(&b);
+    int c = fgetc(f);
+    beat_end(&b);
+    beat_stop(&b);
+    fflush(stdout);
+    if (dup2(saved, 1) < 0)
+        die("dup2", errno);
+    close(saved);
+    say("fgetc = '%c', %s", c, beat_word(&b, 0));
+    say("drainer exited %d", reap(pid));
+    fclose(f);
+    close(sv[1]);
+}
+
+/* ---- fgets_cancel_lent --------------------------------------------------------------- */
+static FILE *cancel_f;
+
+static void unlock_fn(void *f)
+{
+    funlockfile(f);
+}
+
+static void *cancel_lent_fn(void *arg)
+{
+    char buf[100];
+    char *r;
+    flockfile(cancel_f);
+    pthread_cleanup_push(unlock_fn, cancel_f);
+    r = fgets(buf, sizeof buf, cancel_f);
+    pthread_cleanup_pop(1);
+    return r ? "returned" : "returned NULL";
+}
+
+static void c_fgets_cancel_lent(void)
+{
+    int p[2];
+    make_pipe(p);
+    cancel_f = fdopen(p[0], "r");
+    pthread_t t = spawn(cancel_lent_fn, NULL);
+    msleep(150);
+    int rc = pthread_cancel(t);
+    void *r = join(t);
+    if (write(p[1], "z", 1) != 1)
+        die("write", errno);
+    int c = fgetc(cancel_f);
+    say("pthread_cancel = %d, %s, then fgetc = '%c'", rc,
+        r == PTHREAD_CANCELED ? "cancelled" : (char *)r, c);
+    fclose(cancel_f);
+    close(p[1]);
+}
+
+/* ---- fgets_cancel ---------------------------------------------------------------------- */
+static int cancel_returned;
+
+static void *cancel_fn(void *arg)
+{
+    char buf[100];
+    char *r = fgets(buf, sizeof buf, cancel_f);
+    __atomic_store_n(&cancel_returned, r ? 1 : 2, __ATOMIC_RELEASE);
+    msleep(50); /* a cancellation point after the return */
+    return NULL;
+}
+
+static void c_fgets_cancel(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (write(p[1], "half", 4) != 4)
+        die("write", errno);
+    cancel_f = fdopen(p[0], "r");
+    __atomic_store_n(&cancel_returned, 0, __ATOMIC_RELEASE);
+    pthread_t t = spawn(cancel_fn, NULL);
+    msleep(150);
+    pthread_cancel(t);
+    void *r = join(t);
+    say("%s; fgets %s, ferror %d", r == PTHREAD_CANCELED ? "cancelled" : "not cancelled",
+        (const char *[]){"never returned", "returned a line", "returned NULL"}[cancel_returned],
+        ferror(cancel_f));
+    fclose(cancel_f);
+    close(p[1]);
+}
+
+/* ---- fprintf_error --------------------------------------------------------------------- */
+static void c_fprintf_error(void)
+{
+    int p[2];
+    make_pipe(p);
+    if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0) /* our end, not the stream's */
+        die("F_SETFL", errno);
+    FILE *w = fdopen(p[1], "w");
+    int r1 = fprintf(w, "abc%lsdef\n", L"\xe9");
+    int e1 = errno;
+    int f1 = fflush(w);
+    char buf[64] = "";
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    say("fprintf = %d (%s), ferror %d, fflush = %d, the pipe got %zd \"%s\"", r1, en(e1),
+        ferror(w), f1, n, n > 0 ? buf : "");
+    int q[2];
+    make_pipe(q);
+    FILE *r = fdopen(q[0], "r");
+    errno = 0;
+    const char *empty = "";
+    int r2 = fprintf(r, empty, 0);
+    int e2 = errno;
+    say("fprintf(\"\") on a read stream = %d (%s), ferror %d", r2, en(e2), ferror(r));
+    fclose(w);
+    close(p[0]);
+    fclose(r);
+    close(q[1]);
+}
+
+/* ---- fprintf_room ---------------------------------------------------------------------- */
+static void c_fprintf_room(void)
+{
+    int p[2];
+    make_pipe(p);
+    static char fill[8192];
+    memset(fill, 'f', sizeof fill);
+    if (write(p[1], fill, sizeof fill) != sizeof fill)
+        die("write", errno);
+    FILE *w = fdopen(p[1], "w");
+    int total = 0, bad = 0;
+    for (int i = 0; i < 200; i++) {
+        int n = fprintf(w, "line %03d of forty bytes, more or less\n", i);
+        if (n < 0)
+            bad++;
+        else
+            total += n;
+    }
+    int fl = fflush(w);
+    int held = inq(p[0]);
+    say("fprintf wrote %d bytes (%d failed), fflush = %d, the pipe holds %d", total, bad, fl,
+        held);
+    fclose(w);
+    close(p[0]);
+}
+
+/* ---- fgets_lines ----------------------------------------------------------------------- */
+static void c_fgets_lines(void)
+{
+    int p[2];
+    make_pipe(p);
+    pid_t pid = fork_or_die();
+    if (pid == 0) {
+        close(p[0]);
+        for (int i = 0; i < 10; i++) {
+            char l[64];
+            int n = snprintf(l, sizeof l, "line %d, written whole\n", i);
+            if (write(p[1], l, n) != n)
+                _exit(98);
+            child_sleep(20);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    FILE *f = fdopen(p[0], "r");
+    char buf[100], last[100] = "";
+    int n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        n++;
+        memcpy(last, buf, sizeof last);
+    }
+    say("%d lines, the last \"%s\", feof %d", n, show(last), feof(f));
+    say("writer exited %d", reap(pid));
+    fclose(f);
+}
+
 static const struct tcase cases[] = {
     {"fgets_sock", c_fgets_sock},
     {"getline_pipe", c_getline_pipe},
@@ -354,6 +751,18 @@ static const struct tcase cases[] = {
     {"fgets_intr", c_fgets_intr},
     {"fgets_restart", c_fgets_restart},
     {"flockfile_lent", c_flockfile_lent},
+    {"fgets_unget", c_fgets_unget},
+    {"fgetc_two", c_fgetc_two},
+    {"getline_error", c_getline_error},
+    {"fgetc_wronly", c_fgetc_wronly},
+    {"fgetc_eof_flush", c_fgetc_eof_flush},
+    {"fread_eof_tty", c_fread_eof_tty},
+    {"fgetc_stdout", c_fgetc_stdout},
+    {"fgets_cancel_lent", c_fgets_cancel_lent},
+    {"fgets_cancel", c_fgets_cancel},
+    {"fprintf_error", c_fprintf_error},
+    {"fprintf_room", c_fprintf_room},
+    {"fgets_lines", c_fgets_lines},
     {NULL, NULL},
 };
 
