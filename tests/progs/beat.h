@@ -89,6 +89,33 @@ HARNESS const char *beat_word(const struct beat *b, int lenient)
     return buf;
 }
 
+/* ---- the case's file ------------------------------------------------------ */
+
+/* tmp_dir: a fresh directory of $TMPDIR (or /tmp) named after the program;
+ * tmp_make(name): the case's file `path`, alone in one; tmp_remove(). */
+static char dir[256], path[300];
+
+HARNESS void tmp_dir(char *d, size_t n)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(d, n, "%s/%s.XXXXXX", t && *t ? t : "/tmp", program_invocation_short_name);
+    if (!mkdtemp(d))
+        die("mkdtemp", errno);
+}
+
+HARNESS void tmp_make(const char *name)
+{
+    tmp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+}
+
+HARNESS void tmp_remove(void)
+{
+    unlink(path);
+    if (rmdir(dir) < 0)
+        die("rmdir", errno);
+}
+
 /* ---- children ------------------------------------------------------------ */
 
 /* In a child: async-signal-safe sleep. */

@@ -52,25 +52,6 @@
 
 /* ---- files -------------------------------------------------------------- */
 
-/* The case's file, alone in a fresh directory of $TMPDIR (or /tmp). */
-static char dir[256], path[300];
-
-static void tmp_make(const char *name)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/blocking.XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(dir))
-        die("mkdtemp", errno);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-}
-
-static void tmp_remove(void)
-{
-    unlink(path);
-    if (rmdir(dir) < 0)
-        die("rmdir", errno);
-}
-
 static int open_file(const char *file)
 {
     int fd = open(file, O_RDWR | O_CREAT, 0600);

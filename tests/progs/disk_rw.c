@@ -39,23 +39,6 @@
 
 /* ---- files --------------------------------------------------------------- */
 
-static char dir[256], path[300];
-
-static void tmp_make(const char *name)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/disk_rw.XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(dir))
-        die("mkdtemp", errno);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-}
-
-static void tmp_remove(void)
-{
-    unlink(path);
-    if (rmdir(dir) < 0)
-        die("rmdir", errno);
-}
 
 static int open_or_die(const char *p, int flags)
 {

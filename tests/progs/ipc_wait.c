@@ -839,23 +839,6 @@ static void c_mq_poll(void)
 
 /* ---- reads of kernel event descriptors ------------------------------------- */
 
-static char dir[256], path[300];
-
-static void tmp_make(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/ipc.XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(dir))
-        die("mkdtemp", errno);
-    snprintf(path, sizeof path, "%s/new", dir);
-}
-
-static void tmp_remove(void)
-{
-    unlink(path);
-    if (rmdir(dir) < 0)
-        die("rmdir", errno);
-}
 
 static void make_file(void *p)
 {
@@ -900,7 +883,7 @@ static void read_case(const char *what, int fd, void (*later_fn)(void *), void *
 
 static void c_read_inotify(void)
 {
-    tmp_make();
+    tmp_make("new");
     int fd = inotify_init1(0);
     if (fd < 0 || inotify_add_watch(fd, dir, IN_CREATE) < 0)
         die("inotify", errno);
@@ -976,7 +959,7 @@ static void c_getrandom_now(void)
 
 static void c_msync_dirty(void)
 {
-    tmp_make();
+    tmp_make("new");
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || ftruncate(fd, MAPPED) < 0)
         die("open/ftruncate", errno);

@@ -41,14 +41,11 @@ static void private_dev(void)
 {
     static const char *const dev[] = {"null", "zero", "full", "random", "urandom", "tty"};
     char old[256];
-    const char *t = getenv("TMPDIR");
-    snprintf(old, sizeof old, "%s/syslog_wait.XXXXXX", t && *t ? t : "/tmp");
     if (geteuid() != 0)
         skip("needs root for a private /dev");
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         skip("cannot make a mount namespace");
-    if (!mkdtemp(old))
-        die("mkdtemp", errno);
+    tmp_dir(old, sizeof old);
     if (mount("/dev", old, NULL, MS_BIND | MS_REC, NULL) < 0 ||
         mount("tmpfs", "/dev", "tmpfs", 0, "mode=755") < 0)
         skip("cannot mount a private /dev");
