@@ -2,7 +2,9 @@
  * COEXEC_SLOW_FS names (by default the network and FUSE ones). The open
  * path already asks statx for the type of what it opens; asking for the
  * mount id too costs nothing more, and the type of each mount is read once
- * from /proc/self/mountinfo and kept. */
+ * from /proc/self/mountinfo and kept. A file yet to be created has no
+ * mount to ask: its directory is asked, only while some mount is slow
+ * (slowfs_any, which reads mountinfo at most every 5 s). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,8 @@ int slowfs_names(const char *list, const char *type)
 }
 
 /* The type of mount id from mountinfo lines "ID PARENT ... - TYPE SOURCE
- * OPTIONS"; 1 if slow, 0 if not or not found. */
+ * OPTIONS"; 1 if slow, 0 if not or not found. Id 0 (no mount has it):
+ * is any mount slow? */
 static int read_slow(uint64_t id)
 {
 	size_t cap = 1 << 16, len = 0;
@@ -55,7 +58,7 @@ static int read_slow(uint64_t id)
 		if (end)
 			*end = 0;
 		char *dash = strstr(line, " - ");
-		if (dash && strtoull(line, NULL, 10) == id) {
+		if (dash && (!id || strtoull(line, NULL, 10) == id)) {
 			char type[64];
 			size_t n = strcspn(dash + 3, " ");
 			if (n < sizeof type) {
@@ -63,7 +66,8 @@ static int read_slow(uint64_t id)
 				type[n] = 0;
 				slow = slowfs_names(coexec_config.slow_fs, type);
 			}
-			break;
+			if (id || slow)
+				break;
 		}
 		if (!end)
 			break;
@@ -95,4 +99,18 @@ int slowfs_mount(uint64_t id)
 	known[i].slow = slow;
 	spin_unlock(&known_lock);
 	return slow;
+}
+
+int slowfs_any(void)
+{
+	static int64_t next;
+	static int any;
+	int64_t now = now_ns();
+	if (!*coexec_config.slow_fs)
+		return 0;
+	if (now >= __atomic_load_n(&next, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&any, read_slow(0), __ATOMIC_RELAXED);
+		__atomic_store_n(&next, now + 5000000000LL, __ATOMIC_RELAXED);
+	}
+	return __atomic_load_n(&any, __ATOMIC_RELAXED);
 }
