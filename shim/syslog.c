@@ -129,8 +129,11 @@ static long send_msg(const long *a)
 	return 0;
 }
 
+/* glibc's syslog leaves errno as it found it; so does this, whatever our
+ * look at the socket (realpath) did to it. */
 static void log_msg(int pri, int flag, const char *fmt, va_list ap)
 {
+	int err = errno;
 	struct co *self = co_self();
 	struct msg m = { .pri = pri, .flag = flag, .fmt = fmt };
 	va_copy(m.ap, ap);
@@ -154,6 +157,7 @@ static void log_msg(int pri, int flag, const char *fmt, va_list ap)
 		give();
 	}
 	va_end(m.ap);
+	errno = err;
 }
 
 /* glibc's own entries take its lock; ours keeps our threads from meeting
@@ -195,8 +199,10 @@ EXPORT void openlog(const char *ident, int opt, int facility)
 		take();
 	int probe = log_fd < 0 ? lowest_free() : -1;
 	REAL_FN(openlog)(ident, opt, facility);
+	int err = errno; /* as openlog left it */
 	log_perror = !!(opt & LOG_PERROR);
 	learn(probe);
+	errno = err;
 	if (threaded)
 		give();
 }
