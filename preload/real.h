@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -49,6 +50,7 @@ size_t __fread_unlocked_chk(void *, size_t, size_t, size_t, FILE *);
 int __vdprintf_chk(int, int, const char *, va_list);
 int __vfprintf_chk(FILE *, int, const char *, va_list);
 void __vsyslog_chk(int, int, const char *, va_list);
+void __longjmp_chk(sigjmp_buf, int) __attribute__((noreturn));
 /* libio's refill and C99 scanf entries, which <stdio.h> reaches by macro
  * or by redirection. */
 int __underflow(FILE *);

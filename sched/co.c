@@ -17,6 +17,9 @@
 static void co_entry(void *p)
 {
 	struct co *co = p;
+	struct worker *w = worker_tls;
+	sig_co_start(w, co);
+	sig_resume(w, co);
 	errno = 0;
 	h_errno = 0;
 	LOG(LOG_SCHED, "start co%u fn %p", co->id, (void *)co->fn);
@@ -57,6 +60,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	co->arg = arg;
 	co->fate = detached ? FATE_DETACHED : FATE_JOINABLE;
 	co->heap_idx = -1;
+	co->sigmask = self->cur->sigmask; /* a new thread inherits its creator's mask */
 	co_ctx_make(&co->ctx, (char *)co->stack.base + co->stack.size, co_entry, co);
 	co->state = CO_RUNNABLE;
 	unsigned live = __atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
@@ -129,6 +133,7 @@ void co_exit(void *retval)
 	LOG(LOG_SCHED, "exit co%u", self->id);
 	if (co_on_exit)
 		co_on_exit(self);
+	sig_co_end(w, self);
 	self->retval = retval;
 	__atomic_sub_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
 	if (__atomic_sub_fetch(&co_live, 1, __ATOMIC_SEQ_CST) == 0 && co_on_last_exit)
@@ -178,5 +183,6 @@ void co_destroy(struct co *co)
 	if (co == co_main)
 		return;
 	free(co->affinity);
+	free(co->altstack);
 	free(co);
 }

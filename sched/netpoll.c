@@ -189,14 +189,18 @@ int netpoll_wait(struct worker *w, int64_t timeout_ns)
 			SYS(SYS_nanosleep, &ms, 0, 0);
 		return 0;
 	}
+	/* While it waits, the worker takes any signal a coroutine of its
+	 * own would (sched/sigmask.c). */
+	uint64_t idle = sig_idle_mask(w);
+	uint64_t *mask = idle != w->kmask ? &idle : NULL;
 	if (timeout_ns < 0) {
-		n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128, -1, 0, 8);
+		n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128, -1, mask, 8);
 	} else {
 		struct timespec ts = { timeout_ns / 1000000000, timeout_ns % 1000000000 };
-		n = SYS6(SYS_epoll_pwait2, w->wepfd, evs, 128, &ts, 0, 8);
+		n = SYS6(SYS_epoll_pwait2, w->wepfd, evs, 128, &ts, mask, 8);
 		if (n == -ENOSYS)
 			n = SYS6(SYS_epoll_pwait, w->wepfd, evs, 128,
-				 (timeout_ns + 999999) / 1000000, 0, 8);
+				 (timeout_ns + 999999) / 1000000, mask, 8);
 	}
 	if (n > 0)
 		dispatch(evs, n, w);

@@ -226,9 +226,16 @@ void pool_run_as(void (*fn)(void *), void *arg, enum park_reason why)
 	}
 	if (submit(j) < 0)
 		serve_queue();
+	/* the job may use the caller's stack: no handler runs until it is
+	 * over (a siglongjmp would leave it writing there) */
+	struct co *self = co_self();
+	self->sig_hold++;
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
 		addr_wait_as(&j->done, 0, -1, why);
+	self->sig_hold--;
 	job_put(j);
+	if (co_sig_deliverable(self) && co_sig_deliver)
+		co_sig_deliver(self);
 }
 
 struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void *))
@@ -260,6 +267,8 @@ void pool_release(struct pool_job *j)
 void pool_interrupt(struct pool_job *j, enum park_reason why)
 {
 	long pid = sys_getpid();
+	struct co *self = co_self();
+	self->sig_hold++; /* the signal that stops the job waits for its end */
 	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
 		spin_lock(&j->lock);
 		if (j->state == JOB_QUEUED) {
@@ -272,6 +281,7 @@ void pool_interrupt(struct pool_job *j, enum park_reason why)
 		/* the call may not have entered the kernel yet: kick again soon */
 		addr_wait_as(&j->done, 0, now_ns() + 2000000, why);
 	}
+	self->sig_hold--;
 }
 
 int pool_skipped(struct pool_job *j)

@@ -107,6 +107,11 @@ void make_runnable(struct co *co, struct kicks *k)
 		kick(w); /* rare: more distinct workers than slots */
 }
 
+void worker_kick(struct worker *w)
+{
+	kick(w);
+}
+
 void kicks_flush(struct kicks *k)
 {
 	for (int i = 0; i < k->n; i++)
@@ -167,7 +172,15 @@ void deliver_interrupts(struct worker *w)
 	struct co *co = __atomic_exchange_n(&w->intr_list, NULL, __ATOMIC_ACQUIRE);
 	while (co) {
 		struct co *next = co->intr_next;
-		if (co->state == CO_PARKED && interruptible(co->reason)) {
+		/* a wait no signal ends is woken too, to run the handler
+		 * (co_park) */
+		int sig = co->intr_sig;
+		/* still a reason? a signal may have been run or taken since */
+		int still = sig == CO_SIG_CANCEL ? co->cancel_pending
+			    : co_sig_deliverable(co) || __atomic_load_n(&co->sigwait_got, __ATOMIC_SEQ_CST);
+		if (co->state == CO_PARKED && still &&
+		    (interruptible(co->reason) ||
+		     (sig > 0 && co->reason != PARK_IDLE && co->reason != PARK_YIELD))) {
 			LOG(LOG_SIGNAL, "signal %d interrupts co%u's %s", co->intr_sig, co->id,
 			    park_reason_name[co->reason]);
 			co_wake(co);

@@ -11,6 +11,7 @@
  * co_park returns at once when it finds it. Waits tolerate such spurious
  * returns; every caller rechecks its condition. */
 #include <errno.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,16 @@ struct co *co_main;
 struct worker *workers[WORKERS_MAX];
 int nworkers_started;
 
+uint64_t sig_proc_pending;
+void (*co_sig_deliver)(struct co *);
+void (*co_sig_drop)(struct co *);
+void (*co_sig_inbox)(struct worker *);
+void (*co_sig_drain)(struct worker *);
+/* SIGKILL, SIGSTOP, glibc's two (cancellation, setxid: every thread must
+ * take them) and coexec's own (shim/blocking.c). */
+uint64_t sig_keep_open = SIGBIT(SIGKILL) | SIGBIT(SIGSTOP) | SIGBIT(32) | SIGBIT(33) |
+			 SIGBIT(_NSIG - 1);
+
 int nworkers_wanted = 1;
 static int (*spawn_thread)(void *(*)(void *), void *);
 
@@ -51,6 +62,7 @@ const char *const park_reason_name[PARK__COUNT] = {
 	[PARK_IDLE] = "idle",       [PARK_SYNC] = "sync",   [PARK_SYNC_INTR] = "sync",
 	[PARK_POOL] = "pool",       [PARK_LOCK] = "lock",   [PARK_CHILD] = "child",
 	[PARK_FILE] = "file",       [PARK_OPEN] = "open",   [PARK_IPC] = "ipc",
+	[PARK_SIGNAL] = "signal",
 };
 
 int64_t now_ns(void)
@@ -88,7 +100,10 @@ void schedule(struct worker *w)
 {
 	struct co *self = w->cur;
 
+	__atomic_store_n(&w->in_rt, 1, __ATOMIC_RELAXED);
 	for (;;) {
+		if (__builtin_expect(__atomic_load_n(&w->sig_inbox, __ATOMIC_RELAXED) != NULL, 0))
+			co_sig_inbox(w);
 		if (__atomic_load_n(&w->intr_list, __ATOMIC_RELAXED))
 			deliver_interrupts(w);
 		if (__atomic_load_n(&w->remote_pending, __ATOMIC_RELAXED))
@@ -105,9 +120,11 @@ void schedule(struct worker *w)
 		if (next) {
 			if (next == self) {
 				self->state = CO_RUNNING;
+				sig_resume(w, self);
 				return;
 			}
 			switch_to(w, self, next);
+			sig_resume(w, self);
 			return;
 		}
 		int64_t tmo = w->ntimers ? timer_run(w, now_ns()) : -1;
@@ -127,23 +144,50 @@ void schedule(struct worker *w)
 		}
 		__atomic_store_n(&w->in_poll, 1, __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&w->remote_pending, __ATOMIC_SEQ_CST) &&
-		    !__atomic_load_n(&w->intr_list, __ATOMIC_SEQ_CST))
+		    !__atomic_load_n(&w->intr_list, __ATOMIC_SEQ_CST) &&
+		    !__atomic_load_n(&w->sig_inbox, __ATOMIC_SEQ_CST))
 			netpoll_wait(w, tmo);
 		__atomic_store_n(&w->in_poll, 0, __ATOMIC_SEQ_CST);
 		w->since_poll = 0;
 	}
 }
 
+/* Waits a signal ends: the wait returns -EINTR and the hook runs the
+ * handler as it returns (co_sig_deliver from sysret or intr_restart),
+ * after undoing its wait, so that a handler may siglongjmp out. */
+static int park_interruptible(enum park_reason why)
+{
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
+	       why != PARK_SYNC && why != PARK_POOL;
+}
+
 int co_park(enum park_reason why, int64_t deadline)
 {
 	struct worker *w = worker_tls;
 	struct co *self = w->cur;
+	int intr = park_interruptible(why);
 
 	self->reason = why;
 	self->timed_out = 0;
 	self->intr_sig = 0;
 	w->stats.parks[why]++;
+	/* A wait no signal ends runs the handler of a pending one now, and
+	 * returns as a spurious wake: its caller looks again and waits anew. */
+	int real = self->magic == CO_MAGIC && co_sig_deliver;
+	if (!intr && real && co_sig_deliverable(self)) {
+		co_sig_deliver(self);
+		return 0;
+	}
 	__atomic_store_n(&self->state, CO_PARKED, __ATOMIC_SEQ_CST);
+	if (!intr && real && co_sig_deliverable(self)) {
+		/* queued as it parked (the sender saw it running) */
+		enum co_state parked = CO_PARKED;
+		if (__atomic_compare_exchange_n(&self->state, &parked, CO_RUNNING, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			co_sig_deliver(self);
+			return 0;
+		}
+	}
 	if (__atomic_exchange_n(&self->wake_pending, 0, __ATOMIC_SEQ_CST)) {
 		enum co_state parked = CO_PARKED;
 		/* woken before it slept; unless a waker has just queued it */
@@ -151,6 +195,18 @@ int co_park(enum park_reason why, int64_t deadline)
 						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			return 0;
 		deadline = -1;
+	} else if (intr && (co_sig_deliverable(self) ||
+			    __atomic_load_n(&self->sigwait_got, __ATOMIC_SEQ_CST))) {
+		/* a signal arrived before it slept: the kernel would not have
+		 * let the call start */
+		enum co_state parked = CO_PARKED;
+		if (__atomic_compare_exchange_n(&self->state, &parked, CO_RUNNING, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			uint64_t p = (self->sigpend | sig_proc_pending) & ~self->sigmask;
+			self->intr_sig = p ? __builtin_ctzll(p) + 1 : SIGCHLD;
+			return -EINTR;
+		}
+		deadline = -1; /* a waker queued it meanwhile: take that wake */
 	}
 	if (deadline >= 0) {
 		self->deadline = deadline;
@@ -162,6 +218,14 @@ int co_park(enum park_reason why, int64_t deadline)
 		timer_del(w, self);
 	LOG(LOG_SCHED, "unpark %s%s", park_reason_name[why],
 	    self->intr_sig ? " interrupted" : self->timed_out ? " timeout" : "");
+	if (!intr) {
+		/* woken to run a handler (deliver_interrupts): run it, and
+		 * return as a spurious wake */
+		if (self->intr_sig > 0 && co_sig_deliver && co_sig_deliverable(self))
+			co_sig_deliver(self);
+		self->intr_sig = 0;
+		return self->timed_out ? -ETIMEDOUT : 0;
+	}
 	if (self->intr_sig)
 		return -EINTR;
 	return self->timed_out ? -ETIMEDOUT : 0;
@@ -220,6 +284,7 @@ static struct co *first_co(struct worker *w, int live)
 	co->fate = FATE_JOINABLE;
 	co->native = (pthread_t)sys_thread_self();
 	w->native = co->native;
+	w->tid = sys_gettid();
 	w->errno_p = &errno;
 	w->h_errno_p = &h_errno;
 	w->main_co = co;
@@ -235,6 +300,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	if (!first_co(w, 0))
 		abort();
+	sig_worker_init(w);
 	for (;;)
 		co_park(PARK_IDLE, -1);
 	return NULL;
@@ -266,6 +332,9 @@ struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *
 		return NULL;
 	}
 	co_main = co;
+	sig_worker_init(w);
+	co->sigmask = w->kmask;
+	sig_co_start(w, co);
 	w->nlive = 1;
 	w->stats.peak_live = 1;
 	__atomic_add_fetch(&co_live, 1, __ATOMIC_RELAXED);
@@ -304,9 +373,12 @@ void worker_atfork_child(void)
 	self->joiner = NULL;
 	self->wake_pending = 0;
 	w->native = (pthread_t)sys_thread_self();
+	w->tid = sys_gettid();
 	if (w->main_co == self || self == co_main)
 		self->native = w->native;
 	/* rtfd_atfork_child closed the parent's epoll and eventfd; the
 	 * poller is made again on first need. */
 	w->wepfd = w->kickfd = -1;
+	w->kmask = self->sigmask;
+	sig_atfork_sched(w, self);
 }

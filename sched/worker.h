@@ -40,7 +40,7 @@ enum co_state { CO_RUNNABLE, CO_RUNNING, CO_PARKED, CO_DEAD };
 enum park_reason {
 	PARK_YIELD, PARK_READ, PARK_WRITE, PARK_CONNECT, PARK_ACCEPT, PARK_POLL,
 	PARK_SLEEP, PARK_JOIN, PARK_IDLE, PARK_SYNC, PARK_SYNC_INTR, PARK_POOL,
-	PARK_LOCK, PARK_CHILD, PARK_FILE, PARK_OPEN, PARK_IPC,
+	PARK_LOCK, PARK_CHILD, PARK_FILE, PARK_OPEN, PARK_IPC, PARK_SIGNAL,
 	PARK__COUNT
 };
 
@@ -74,6 +74,23 @@ struct co {
 	int intr_sig;             /* signal that interrupts the current park */
 	int intr_queued;          /* on the worker's interrupt list */
 	struct co *intr_next;
+
+	/* Signals (shim/signal.c): what the kernel keeps per thread. Bit
+	 * sig-1 of each word; the kernel's own mask of the worker equals
+	 * sigmask whenever the coroutine runs (see struct worker). */
+	uint64_t sigmask;         /* blocked */
+	uint64_t sigpend;         /* pending for it (their siginfo: sigq) */
+	void *sigq;               /* pending entries, under the signal lock */
+	int sig_async;            /* in a handler that interrupted its code:
+				     hooks block the worker rather than park */
+	unsigned sig_handled;     /* handlers it has run (sigsuspend) */
+	int sig_hold;             /* waiting for a job that uses its stack: a
+				     signal waits until it is over */
+	void *live_job;           /* the pool job it waits for (shim/blocking.c) */
+	void *altstack;           /* its sigaltstack (a stack_t), or NULL */
+	int sigwait_got;          /* a signal was given to its sigwait */
+	struct dq_link alllink;   /* on the list of started coroutines */
+	int listed;
 	int64_t deadline;         /* timer heap key, CLOCK_MONOTONIC ns */
 	int heap_idx;             /* position in the timer heap, -1 if none */
 
@@ -106,6 +123,7 @@ struct co {
 struct worker {
 	int id;
 	pthread_t native;         /* the kernel thread */
+	long tid;                 /* its kernel thread id */
 	struct co *cur;
 	struct co *main_co;       /* the coroutine on the thread's own stack:
 				     main() on worker 0, an idle loop elsewhere */
@@ -133,6 +151,28 @@ struct worker {
 	struct sq remote;
 	int remote_pending;
 	struct co *intr_list;     /* pushed by signal handlers */
+
+	/* Signals. kmask is the kernel's mask of this thread: the running
+	 * coroutine's, applied when one with another mask resumes. While it
+	 * waits in the poller it blocks only what every coroutine started
+	 * here blocks (sig_idle_mask, from sig_blocked), so a signal one of
+	 * them takes reaches it. in_rt: it is in the scheduler, where a
+	 * signal handler must not run program code. */
+	uint64_t kmask, idle_mask;
+	unsigned sig_blocked[64], sig_listed;
+	uint64_t blocked_any;
+	int idle_dirty;
+	int in_rt;
+	int sig_locked;           /* it holds the signal lock (shim/signal.c) */
+	unsigned char redeliver[64]; /* signals it raised at itself to run
+				     their handlers now, by number-1 (shim/signal.c) */
+	int redeliver_async;
+	void *altstack;           /* the sigaltstack its kernel thread has */
+	void *sigring;            /* arrivals queued while it held the lock */
+	struct dq cos;            /* its started coroutines (sched/sigmask.c) */
+	int list_busy;
+	void *sig_inbox;          /* process signals other workers pass it, for
+				     one of its coroutines (shim/signal.c) */
 	struct {
 		unsigned long long created, switches, parks[PARK__COUNT], polls;
 		unsigned peak_live;
@@ -218,6 +258,8 @@ struct kicks {
 	int n;
 };
 void co_wake_deferred(struct co *co, struct kicks *k);
+/* Wake worker w if it waits in the poller (signal-safe). */
+void worker_kick(struct worker *w);
 void kicks_flush(struct kicks *k);
 
 /* Let every other runnable coroutine run once. */
@@ -245,7 +287,8 @@ extern int co_live;
  * its worker: nobody else needs the worker while it blocks. */
 static inline int co_may_block(struct worker *w)
 {
-	return __atomic_load_n(&co_live, __ATOMIC_RELAXED) == 1 && !w->remote_pending;
+	return (__atomic_load_n(&co_live, __ATOMIC_RELAXED) == 1 && !w->remote_pending) ||
+	       w->cur->sig_async;
 }
 
 /* 1 from start-up until the first coroutine is created or main() is asked
@@ -254,6 +297,44 @@ static inline int co_may_block(struct worker *w)
  * coroutine alone is "the real call" may make that call at once
  * (REAL_WHILE_UNTHREADED, shim/shim.h). Once cleared it stays cleared. */
 extern int co_never_threaded;
+
+/* Signals (the policy is shim/signal.c's). */
+extern uint64_t sig_proc_pending;         /* pending for the process, not yet
+					     taken by a coroutine */
+extern void (*co_sig_deliver)(struct co *); /* run what is deliverable */
+extern void (*co_sig_drop)(struct co *);    /* forget what is pending for it */
+#define SIGBIT(sig) (1ull << ((sig) - 1))
+
+/* Has the running coroutine co a pending signal it does not block? */
+static inline int co_sig_deliverable(struct co *co)
+{
+	return !co->sig_hold && ((__atomic_load_n(&co->sigpend, __ATOMIC_SEQ_CST) |
+		 __atomic_load_n(&sig_proc_pending, __ATOMIC_SEQ_CST)) & ~co->sigmask) != 0;
+}
+
+/* The running coroutine's mask becomes m: the kernel's too, and the
+ * counts behind the worker's idle mask. */
+void co_set_sigmask(struct co *co, uint64_t m);
+/* What worker w blocks while it waits in the poller. */
+uint64_t sig_idle_mask(struct worker *w);
+/* The same when the kernel's mask already is (or is about to be) m. */
+void co_note_sigmask(struct co *co, uint64_t m);
+/* The coroutines started on w, for the signal code, from w's own thread
+ * only (and not while w->list_busy): call fn on each until it returns
+ * nonzero; that one is returned. */
+struct co *co_each_here(struct worker *w, int (*fn)(struct co *, void *), void *arg);
+/* Does some coroutine of w leave sig open (a racy look, from anywhere)? */
+int sig_open_on(struct worker *w, int sig);
+extern void (*co_sig_inbox)(struct worker *);
+
+/* The signal lock: pending signals, waiters for signals, the list of
+ * coroutines. A signal handler takes it too, so a thread that holds it
+ * says so (w->sig_locked): a handler that finds its own thread holding it
+ * queues the arrival instead (w->sigring), and sig_unlock hands what was
+ * queued to co_sig_drain. Callers make no library call under it. */
+void sig_lock(struct worker *w);
+void sig_unlock(struct worker *w);
+extern void (*co_sig_drain)(struct worker *);
 
 /* Hooks the owner of the runtime (preload/) sets. */
 extern void (*co_on_last_exit)(void);   /* last coroutine ended: exit(0) */

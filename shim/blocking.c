@@ -4,6 +4,7 @@
 
 #include "shim/blocking.h"
 #include "shim/shim.h"
+#include "shim/signal.h"
 #include "sched/pool.h"
 #include "sched/sys.h"
 
@@ -46,9 +47,8 @@ static void run(void *p)
 }
 
 /* Should the signal that ended the park stop the call? */
-static int stops(struct co *self, unsigned flags)
+static int stops(struct co *self, unsigned flags, int sig)
 {
-	int sig = co_intr_sig(self);
 	if (sig == CO_SIG_CANCEL)
 		return (flags & BC_CANCEL) && !self->cancel_disabled;
 	return (flags & BC_INTR) && !((flags & BC_RESTART) && sig_restarts(sig));
@@ -66,16 +66,36 @@ long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason w
 	}
 	__atomic_add_fetch(&bcall_count[id], 1, __ATOMIC_RELAXED);
 	int64_t t0 = (coexec_log_mask & LOG_POOL) ? now_ns() : 0;
-	struct pool_job *j = pool_submit(run, b, NULL);
 	int stopped = 0;
+	struct pool_job *j = pool_submit(run, b, NULL);
 	if (j) {
+		/* A signal that stops the call stops it first, and its handler
+		 * runs once the call is over (below), as the kernel runs one
+		 * once the system call has returned. One the call would go on
+		 * after (SA_RESTART) runs its handler meanwhile; should that
+		 * handler siglongjmp, the call is stopped first (live_job,
+		 * shim/sigwait.c): it writes into our stack. A call no signal
+		 * interrupts keeps its signals until it is over (sig_hold). */
+		int hold = !(flags & BC_INTR);
+		self->sig_hold += hold;
+		self->live_job = j;
 		while (pool_wait(j, why) == -EINTR) {
-			if (!stops(self, flags))
+			int sig = co_intr_sig(self);
+			if (sig == CO_SIG_CANCEL) {
+				if (!stops(self, flags, sig))
+					continue;
+			} else if (!co_sig_deliverable(self)) {
 				continue;
-			stopped = co_intr_sig(self);
+			} else if (!stops(self, flags, sig)) {
+				sig_deliver(self);
+				continue;
+			}
+			stopped = sig;
 			pool_interrupt(j, why);
 			break;
 		}
+		self->live_job = NULL;
+		self->sig_hold -= hold;
 		if (pool_skipped(j))
 			b->ret = -EINTR;
 		pool_release(j);
@@ -94,6 +114,8 @@ long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason w
 	}
 	if (stopped == CO_SIG_CANCEL && b->ret == -EINTR)
 		cancel_act(self);
+	if (co_sig_deliverable(self))
+		sig_deliver(self);
 	errno = b->err;
 	return b->ret;
 }
@@ -110,16 +132,22 @@ long blocking_sys(struct co *self, enum bcall id, unsigned flags, enum park_reas
 	return blocking(self, id, flags, why, &b);
 }
 
-/* pool_interrupt's signal: only pool threads leave it unblocked, and the
- * point is that it arrives, not what it does. */
-static void kicked(int sig)
+/* The reserved signal: on a pool thread (pool_interrupt) the point is
+ * that it arrives, not what it does; on a worker it rings for a signal
+ * queued for the coroutine running there (shim/signal.c). */
+static void kicked(int sig, siginfo_t *si, void *uc)
 {
+	if (worker_self()) {
+		int e = errno;
+		sig_doorbell(uc);
+		errno = e;
+	}
 }
 
 void blocking_init(void)
 {
 	int sig = _NSIG - 1;
-	struct sigaction a = { .sa_handler = kicked }; /* no SA_RESTART: EINTR */
+	struct sigaction a = { .sa_sigaction = kicked, .sa_flags = SA_SIGINFO }; /* no SA_RESTART: EINTR */
 	sigfillset(&a.sa_mask);
 	if (REAL_FN(sigaction)(sig, &a, NULL) == 0)
 		pool_intr_sig = sig;

@@ -73,6 +73,10 @@ int intr_restart(struct co *self, int sa_restart_applies)
 		cancel_point(self);
 		return 1; /* the request was withdrawn meanwhile: carry on */
 	}
+	/* the handler runs before the call restarts or fails, as natively;
+	 * the wait is undone by now, so it may siglongjmp */
+	if (co_sig_deliverable(self))
+		sig_deliver(self);
 	return sa_restart_applies && sig_restarts(sig);
 }
 

@@ -108,8 +108,12 @@ static int cond_wait_core(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 	int w = addr_wait(&cv->seq, seq, deadline, 1);
 	__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
 	sync_mutex_lock(m, CLOCK_REALTIME, NULL, 0);
-	if (w == -EINTR && self)
-		cancel_point(self); /* a signal alone is a spurious wakeup */
+	if (w == -EINTR && self) {
+		cancel_point(self);
+		/* a signal alone: its handler, then a spurious wakeup */
+		if (co_sig_deliverable(self))
+			sig_deliver(self);
+	}
 	if (w == -ETIMEDOUT && __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST) == seq)
 		return ETIMEDOUT;
 	return 0;

@@ -60,7 +60,10 @@ static long futex_wait(int *addr, int val, const struct timespec *t, int op)
 			cancel_point(self);
 			continue; /* cancellation disabled: the wait goes on */
 		}
-		if (deadline < 0 && sig_restarts(co_intr_sig(self)) &&
+		int sig = co_intr_sig(self);
+		if (co_sig_deliverable(self))
+			sig_deliver(self); /* the handler first, as natively */
+		if (deadline < 0 && sig_restarts(sig) &&
 		    __atomic_load_n(addr, __ATOMIC_SEQ_CST) == val)
 			continue;
 		errno = EINTR;

@@ -12,6 +12,7 @@
 #include <sys/select.h>
 
 #include "shim/shim.h"
+#include "shim/signal.h"
 #include "shim/sync.h"
 
 /* Waiters for a set of descriptors, on the parked coroutine's stack (or the
@@ -103,18 +104,24 @@ static int real_now(const struct timespec *t)
  * ready: an edge was pending when the waiters were added, so ask before
  * sleeping. */
 static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *), void *arg,
-		     int ready)
+		     int ready, const sigset_t *mask)
 {
 	int r;
+	/* the mask of ppoll, pselect, epoll_pwait is in force for the whole
+	 * wait, and a handler runs under it */
+	struct co *self = co_self();
+	uint64_t saved = mask ? sig_mask_push(self, mask) : 0;
 	for (;;) {
 		int p = 0;
 		if (ready)
 			ready = 0;
 		else
 			p = co_park(PARK_POLL, deadline);
-		if (p == -EINTR && !intr_restart(co_self(), 0)) {
+		if (p == -EINTR && !intr_restart(self, 0)) {
 			/* never restarted, whatever SA_RESTART says */
 			ws_term(ws);
+			if (mask)
+				sig_mask_pop(self, saved);
 			errno = EINTR;
 			return -1;
 		}
@@ -124,6 +131,11 @@ static int wait_loop(struct waitset *ws, int64_t deadline, int (*again)(void *),
 		ready = ws_rearm(ws);
 	}
 	ws_term(ws);
+	if (mask) {
+		int e = errno;
+		sig_mask_pop(self, saved);
+		errno = e;
+	}
 	return r;
 }
 
@@ -153,7 +165,7 @@ static int do_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns, const sigse
 	for (nfds_t i = 0; i < n; i++)
 		if (fds[i].fd >= 0)
 			ready |= ws_add(&ws, fds[i].fd, poll_to_epoll(fds[i].events));
-	return wait_loop(&ws, deadline, poll_again, &a, ready);
+	return wait_loop(&ws, deadline, poll_again, &a, ready, mask);
 }
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -235,7 +247,7 @@ static int do_select(int nfds, fd_set *r, fd_set *w, fd_set *x, int64_t timeout_
 		if (ev)
 			ready |= ws_add(&ws, fd, ev);
 	}
-	return wait_loop(&ws, deadline, select_again, &a, ready);
+	return wait_loop(&ws, deadline, select_again, &a, ready, a.mask);
 }
 
 EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
@@ -303,7 +315,7 @@ static int do_epoll(int epfd, struct epoll_event *evs, int max, int64_t timeout_
 	struct waitset ws;
 	ws_init(&ws, 1);
 	int ready = ws_add(&ws, epfd, EPOLLIN);
-	return wait_loop(&ws, deadline_in(timeout_ns), epoll_again, &a, ready);
+	return wait_loop(&ws, deadline_in(timeout_ns), epoll_again, &a, ready, a.mask);
 }
 
 EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)

@@ -22,8 +22,23 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* A signal queued for the running coroutine while it was in our code runs
+ * its handler as the hook returns, before errno is set, as the kernel runs
+ * a handler before the system call's result reaches the program. */
+void sig_deliver(struct co *self);
+static inline void sig_point(void)
+{
+	struct worker *w = worker_tls;
+	if (__builtin_expect(w != NULL, 1)) {
+		struct co *c = w->cur;
+		if (__builtin_expect(co_sig_deliverable(c), 0) && c->magic == CO_MAGIC)
+			sig_deliver(c);
+	}
+}
+
 static inline long sysret(long r)
 {
+	sig_point();
 	if (r < 0) {
 		errno = (int)-r;
 		return -1;
@@ -106,8 +121,6 @@ int copy_out(void *dst, const void *src, size_t n);
 /* Does the program's handler for sig restart interrupted calls? */
 int sig_restarts(int sig);
 
-/* pthread_kill is about to signal target: its handler should interrupt it. */
-void sig_note_kill(struct co *target, int sig);
 
 /* After EAGAIN on a socket the program believes blocking: wait for ev
  * (parked for the reason why) until the deadline. 1: try again; 0: stop, with *r the kernel-style

@@ -222,22 +222,6 @@ EXPORT int pthread_getname_np(pthread_t t, char *buf, size_t len)
 	return 0;
 }
 
-EXPORT int pthread_kill(pthread_t t, int sig)
-{
-	struct co *c = co_of(t);
-	if (!c)
-		return REAL_FN(pthread_kill)(t, sig);
-	if (sig < 0 || sig >= NSIG)
-		return EINVAL;
-	/* glibc (since 2.34) answers 0 for a thread that has exited but was not
-	 * joined. A signal for a coroutine goes to its worker, whose handler
-	 * wrapper then interrupts that coroutine (shim/signal.c). */
-	if (sig == 0 || c->exited)
-		return c->native && !c->exited ? REAL_FN(pthread_kill)(c->native, sig) : 0;
-	sig_note_kill(c, sig);
-	return REAL_FN(pthread_kill)(c->w->native, sig);
-}
-
 /* With nothing else to run on its worker, a yielding coroutine gives the
  * CPU up the native way, so spin-then-yield loops let other kernel threads
  * (another worker, another process) in. */

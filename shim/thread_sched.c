@@ -148,18 +148,3 @@ EXPORT int pthread_getaffinity_np(pthread_t t, size_t size, cpu_set_t *set)
 	memcpy(set, c->affinity, size < c->affinity_size ? size : c->affinity_size);
 	return 0;
 }
-
-EXPORT int pthread_sigqueue(pthread_t t, int sig, const union sigval value)
-{
-	struct co *c = co_of(t);
-	if (!c)
-		return REAL_FN(pthread_sigqueue)(t, sig, value);
-	if (sig < 0 || sig >= NSIG)
-		return EINVAL;
-	if (c->native)
-		return REAL_FN(pthread_sigqueue)(c->native, sig, value);
-	if (sig == 0 || c->exited)
-		return 0;
-	sig_note_kill(c, sig);
-	return REAL_FN(pthread_sigqueue)(c->w->native, sig, value);
-}

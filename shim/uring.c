@@ -155,6 +155,7 @@ static int cq_ask(struct wait *w)
 		step = step < 4000000 ? step * 2 : 8000000;
 		if (co_park(PARK_FILE, until) == -EINTR && co_intr_sig(w->self) != CO_SIG_CANCEL) {
 			SYS6(SYS_io_uring_enter, r->ring_fd, 0, 0, IORING_ENTER_GETEVENTS, 0, 0);
+			sig_point();
 			return cq_ready(r) ? 0 : -EINTR;
 		}
 	}
@@ -187,8 +188,10 @@ static int cq_wait(struct wait *w)
 		int rc = fd_wait(r->ring_fd, w->e, EPOLLIN, deadline, PARK_FILE);
 		if (rc == -ETIMEDOUT)
 			return cq_ready(r) ? 0 : -ETIME;
-		if (rc == -EINTR && co_intr_sig(w->self) != CO_SIG_CANCEL)
+		if (rc == -EINTR && co_intr_sig(w->self) != CO_SIG_CANCEL) {
+			sig_point(); /* the handler before the wait returns */
 			return cq_ready(r) ? 0 : -EINTR;
+		}
 		if (rc < 0 && rc != -EINTR)
 			return rc; /* the descriptor was closed meanwhile */
 	}
