@@ -39,9 +39,11 @@ struct io {
 	struct iovec *iov_owned;
 };
 
-static long try_once(int fd, struct io *io)
+/* quiet: MSG_NOSIGNAL. After part of a send went out, the native call
+ * returns that part when the peer goes away, and raises no SIGPIPE. */
+static long try_once(int fd, struct io *io, int quiet)
 {
-	int fl = io->flags | MSG_DONTWAIT;
+	int fl = io->flags | MSG_DONTWAIT | quiet;
 	switch (io->op) {
 	case IO_RECV:
 		return SYS6(SYS_recvfrom, fd, io->buf, io->len, fl, io->addr, io->alen);
@@ -159,7 +161,7 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 	long r;
 
 	for (;;) {
-		r = try_once(fd, io);
+		r = try_once(fd, io, sending && done ? MSG_NOSIGNAL : 0);
 		if (r >= 0) {
 			done += r;
 			if (!want_all || (!sending && r == 0) || advance(io, r) == 0)
@@ -180,9 +182,7 @@ static ssize_t sock_xfer(int fd, struct fdent *e, struct io *io)
 			break;
 	}
 	free(io->iov_owned);
-	if (done)
-		return done;
-	return sysret(r);
+	return sysret(done ? (long)done : r);
 }
 
 /* Should this socket call park? Returns the entry, or NULL for the real call. */
@@ -263,9 +263,7 @@ static ssize_t file_xfer(int fd, struct fdent *e, const struct iovec *uiov, int 
 	}
 	if (owned && owned != local)
 		free(owned);
-	if (done)
-		return done;
-	return sysret(r);
+	return sysret(done ? (long)done : r);
 }
 
 /* Does a read/write on fd go through file_xfer? */
