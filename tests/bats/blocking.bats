@@ -148,10 +148,11 @@ EOF
     heartbeats_ok
 }
 
+# The copy happens inside glibc and cannot give way: the heartbeat is not
+# judged (it stalled under coexec whenever this machine took over 50 ms).
 @test "blocking: fread_cached: fread() of a file in the page cache stays in place" {
     EXPECT_STATS="pool.fread<=0" COEXEC_WORKERS=1 compare_case blocking fread_cached
     EXPECT_STATS="pool.fread<=0" compare_case blocking fread_cached
-    heartbeats_ok
 }
 
 @test "blocking: flock_intr: flock() interrupted by SIGALRM without SA_RESTART: EINTR" {

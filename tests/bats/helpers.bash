@@ -308,15 +308,16 @@ compare_case() {
         compare_native "$1" "$2"
 }
 
-# check_case_list PROG BATSFILE: every case PROG --list names has a
-# `compare_case PROG CASE` line in BATSFILE, and no line names a case PROG
-# does not have.
+# check_case_list PROG BATSFILE [WORD]: every case PROG --list names has a
+# `compare_case PROG CASE` line in BATSFILE (or `WORD CASE`, for a suite
+# with a runner of its own), and no line names a case PROG does not have.
 check_case_list() {
-    local p
+    local p words=${3:-compare_case $1}
     p=$(prog "$1") || return 1
     local have want
     want=$("$p" --list | sort)
-    have=$(grep -oE "compare_case $1 [a-z0-9_]+" "$2" | awk '{print $3}' | sort -u)
+    [ -n "$want" ] || { echo "$1 --list names no case"; return 1; }
+    have=$(grep -oE "$words [a-z0-9_]+" "$2" | awk '{print $NF}' | sort -u)
     if [ "$want" != "$have" ]; then
         echo "cases of $1 and tests in $(basename "$2") differ (- program, + tests):"
         diff -u <(echo "$want") <(echo "$have") | tail -n +3
