@@ -75,22 +75,17 @@ struct co {
 	int intr_queued;          /* on the worker's interrupt list */
 	struct co *intr_next;
 
-	/* Signals (shim/signal.c): what the kernel keeps per thread. Bit
+	/* Signals (shim/signal.c): what the kernel keeps per thread, bit
 	 * sig-1 of each word; the kernel's own mask of the worker equals
-	 * sigmask whenever the coroutine runs (see struct worker). */
+	 * sigmask whenever the coroutine runs (see struct worker). What a
+	 * switch or a park reads is here; the rest is at the end. */
 	uint64_t sigmask;         /* blocked */
 	uint64_t sigpend;         /* pending for it (their siginfo: sigq) */
-	void *sigq;               /* pending entries, under the signal lock */
-	int sig_async;            /* in a handler that interrupted its code:
-				     hooks block the worker rather than park */
-	unsigned sig_handled;     /* handlers it has run (sigsuspend) */
+	void *altstack;           /* its sigaltstack (a stack_t), or NULL */
 	int sig_hold;             /* waiting for a job that uses its stack: a
 				     signal waits until it is over */
-	void *live_job;           /* the pool job it waits for (shim/blocking.c) */
-	void *altstack;           /* its sigaltstack (a stack_t), or NULL */
 	int sigwait_got;          /* a signal was given to its sigwait */
-	struct dq_link alllink;   /* on the list of started coroutines */
-	int listed;
+
 	int64_t deadline;         /* timer heap key, CLOCK_MONOTONIC ns */
 	int heap_idx;             /* position in the timer heap, -1 if none */
 
@@ -118,6 +113,15 @@ struct co {
 	int sched_policy, sched_prio;
 	void *affinity;           /* cpu_set_t of affinity_size bytes, or NULL */
 	size_t affinity_size;
+
+	/* Signals, the less used part. */
+	void *sigq;               /* pending entries, under the signal lock */
+	int sig_async;            /* in a handler that interrupted its code:
+				     hooks block the worker rather than park */
+	unsigned sig_handled;     /* handlers it has run (sigsuspend) */
+	void *live_job;           /* the pool job it waits for (shim/blocking.c) */
+	struct dq_link alllink;   /* on its worker's list of started coroutines */
+	int listed;
 };
 
 struct worker {
@@ -153,30 +157,33 @@ struct worker {
 	struct co *intr_list;     /* pushed by signal handlers */
 
 	/* Signals. kmask is the kernel's mask of this thread: the running
-	 * coroutine's, applied when one with another mask resumes. While it
-	 * waits in the poller it blocks only what every coroutine started
-	 * here blocks (sig_idle_mask, from sig_blocked), so a signal one of
-	 * them takes reaches it. in_rt: it is in the scheduler, where a
-	 * signal handler must not run program code. */
-	uint64_t kmask, idle_mask;
-	unsigned sig_blocked[64], sig_listed;
-	uint64_t blocked_any;
-	int idle_dirty;
+	 * coroutine's, applied when one with another mask resumes; altstack
+	 * likewise. in_rt: it is in the scheduler, where a signal handler
+	 * must not run program code. These are read at every switch. */
+	uint64_t kmask;
+	void *altstack;           /* the sigaltstack its kernel thread has */
 	int in_rt;
 	int sig_locked;           /* it holds the signal lock (shim/signal.c) */
-	unsigned char redeliver[64]; /* signals it raised at itself to run
-				     their handlers now, by number-1 (shim/signal.c) */
-	int redeliver_async;
-	void *altstack;           /* the sigaltstack its kernel thread has */
-	void *sigring;            /* arrivals queued while it held the lock */
-	struct dq cos;            /* its started coroutines (sched/sigmask.c) */
-	int list_busy;
 	void *sig_inbox;          /* process signals other workers pass it, for
 				     one of its coroutines (shim/signal.c) */
 	struct {
 		unsigned long long created, switches, parks[PARK__COUNT], polls;
 		unsigned peak_live;
 	} stats;
+
+	/* While it waits in the poller it blocks only what every coroutine
+	 * started here blocks (sig_idle_mask, from sig_blocked), so a signal
+	 * one of them takes reaches it. */
+	uint64_t idle_mask;
+	unsigned sig_blocked[64], sig_listed;
+	uint64_t blocked_any;
+	int idle_dirty;
+	unsigned char redeliver[64]; /* signals it raised at itself to run
+				     their handlers now, by number-1 (shim/signal.c) */
+	int redeliver_async;
+	void *sigring;            /* arrivals queued while it held the lock */
+	struct dq cos;            /* its started coroutines (sched/sigmask.c) */
+	int list_busy;
 };
 
 /* The worker this kernel thread runs, or NULL for threads that are not
