@@ -14,7 +14,7 @@ static const struct {
 } categories[] = {
 	{ "sched", LOG_SCHED }, { "net", LOG_NET },   { "dns", LOG_DNS },
 	{ "sync", LOG_SYNC },   { "pool", LOG_POOL }, { "proc", LOG_PROC },
-	{ "signal", LOG_SIGNAL }, { "all", LOG_ALL }, { "1", LOG_ALL },
+	{ "signal", LOG_SIGNAL }, { "stall", LOG_STALL }, { "all", LOG_ALL }, { "1", LOG_ALL },
 };
 
 int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen)
@@ -101,6 +101,18 @@ int config_parse_fs_list(const char *s)
 	return 0;
 }
 
+int config_parse_stall(const char *s, int *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	long v = strtol(s, &end, 10);
+	if (*end || v > 60000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 void config_read(void)
 {
 	const char *v;
@@ -108,7 +120,7 @@ void config_read(void)
 
 	if ((v = getenv("COEXEC_DEBUG"))) {
 		if (config_parse_debug(v, &coexec_config.debug, bad, sizeof bad) < 0) {
-			coexec_say("COEXEC_DEBUG: unknown category '%s' (known: sched,net,dns,sync,pool,proc,signal,all); debug log off", bad);
+			coexec_say("COEXEC_DEBUG: unknown category '%s' (known: sched,net,dns,sync,pool,proc,signal,stall,all); debug log off", bad);
 			coexec_config.debug = 0;
 		}
 	}
@@ -140,6 +152,12 @@ void config_read(void)
 		else
 			coexec_say("COEXEC_SLOW_FS: '%s' is not a comma list of file system types (letters, digits, '.', '_', '-'); using %s",
 				   v, SLOW_FS_DEFAULT);
+	}
+	coexec_config.stall_ms = 20;
+	if ((v = getenv("COEXEC_STALL_MS")) &&
+	    config_parse_stall(v, &coexec_config.stall_ms) < 0) {
+		coexec_config.stall_ms = 20;
+		coexec_say("COEXEC_STALL_MS: '%s' is not a number of milliseconds from 0 (no monitor) to 60000; using 20", v);
 	}
 	coexec_config.pool_max = 256;
 	if ((v = getenv("COEXEC_POOL_MAX")) &&

@@ -14,6 +14,7 @@ struct coexec_config {
 	int dns_native;         /* COEXEC_DNS=native: glibc's resolver on the pool */
 	int pool_max;           /* COEXEC_POOL_MAX; default 256 */
 	const char *slow_fs;    /* COEXEC_SLOW_FS: file system types whose opens use the pool */
+	int stall_ms;           /* COEXEC_STALL_MS; default 20, 0: no stall monitor */
 };
 
 extern struct coexec_config coexec_config;
@@ -25,6 +26,7 @@ int config_parse_debug(const char *s, unsigned *mask, char *bad, size_t badlen);
 int config_parse_size(const char *s, size_t *out);
 int config_parse_bool(const char *s, int *out);
 int config_parse_workers(const char *s, int *out);
+int config_parse_stall(const char *s, int *out);
 /* A comma list of file system type names ("" for none). */
 int config_parse_fs_list(const char *s);
 

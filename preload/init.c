@@ -11,6 +11,7 @@
 #include "preload/log.h"
 #include "preload/real.h"
 #include "dns/dns.h"
+#include "sched/monitor.h"
 #include "sched/netpoll.h"
 #include "sched/park.h"
 #include "sched/rtfd.h"
@@ -64,6 +65,7 @@ static void atfork_child(void)
 	stdio_atfork_child();
 	syslog_atfork_child();
 	sig_atfork_child();
+	monitor_atfork_child();
 	fdtable_atfork_child(view_atfork_child);
 	rtfd_atfork_child();
 	if (!w)
@@ -90,6 +92,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	config_read();
 	coexec_log_mask = coexec_config.debug;
 	pool_max = coexec_config.pool_max;
+	stall_ms = coexec_config.stall_ms;
 	coexec_log_start();
 	open_log();
 	if (!worker_adopt(coexec_config.workers, spawn_worker)) {

@@ -17,7 +17,8 @@ enum {
 	LOG_POOL   = 1 << 4,
 	LOG_PROC   = 1 << 5,
 	LOG_SIGNAL = 1 << 6,
-	LOG_ALL    = (1 << 7) - 1,
+	LOG_STALL  = 1 << 7,
+	LOG_ALL    = (1 << 8) - 1,
 };
 
 extern unsigned coexec_log_mask;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "preload/log.h"
+#include "sched/monitor.h"
 #include "sched/pool.h"
 #include "shim/blocking.h"
 #include "sched/worker.h"
@@ -72,4 +73,8 @@ void coexec_stats_print(void)
 	}
 	if (len)
 		coexec_say("stats: pool calls: %s", line);
+	monitor_finish();
+	if (stall_count)
+		coexec_say("stats: stalls: %llu (a worker held for %d ms or more; longest %llu ms)",
+			   stall_count, stall_ms, stall_longest_ms);
 }

@@ -33,8 +33,8 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  -d, --debug[=CATS]     log runtime events (COEXEC_DEBUG); CATS is a comma\n"
-	"                         list of sched,net,dns,sync,pool,proc,signal or 'all'\n"
-	"                         (default: all)\n"
+	"                         list of sched,net,dns,sync,pool,proc,signal,stall\n"
+	"                         or 'all' (default: all)\n"
 	"  -w, --workers N        number of worker threads, 1..1024 (COEXEC_WORKERS)\n"
 	"      --stack-size SIZE  coroutine stack size, e.g. 256k or 8M, between 16k\n"
 	"                         and 1024M (COEXEC_STACK_SIZE)\n"
@@ -117,7 +117,7 @@ static const char *strip_zeros(const char *s, size_t *n)
 static int known_category(const char *p, size_t n)
 {
 	static const char *const valid[] = {
-		"sched", "net", "dns", "sync", "pool", "proc", "signal", "all", "1",
+		"sched", "net", "dns", "sync", "pool", "proc", "signal", "stall", "all", "1",
 	};
 
 	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++)
@@ -139,7 +139,7 @@ static const char *check_debug(const char *s)
 		if (!n)
 			die("empty category in --debug '%s'", s);
 		if (!known_category(p, n))
-			die("unknown debug category '%.*s' (valid: sched,net,dns,sync,pool,proc,signal,all)",
+			die("unknown debug category '%.*s' (valid: sched,net,dns,sync,pool,proc,signal,stall,all)",
 			    (int)n, p);
 		p += n + (p[n] == ',');
 	}

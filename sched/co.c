@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "preload/log.h"
+#include "sched/monitor.h"
 #include "sched/netpoll.h"
 #include "sched/sched_int.h"
 #include "sched/sys.h"
@@ -39,6 +40,7 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	 * fail for want of a descriptor. */
 	netpoll_worker_init(self);
 	__atomic_store_n(&co_never_threaded, 0, __ATOMIC_RELAXED);
+	monitor_start();
 	struct co *co = calloc(1, sizeof *co);
 	if (!co)
 		return -EAGAIN;

@@ -28,6 +28,7 @@ int steal(struct worker *w, int64_t *wait)
 		struct worker *v = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
 		if (!v || v == w || !__atomic_load_n(&v->nfresh, __ATOMIC_RELAXED))
 			continue;
+		int before = got;
 		spin_lock(&v->fresh_lock);
 		for (int take = (v->nfresh + 1) / 2; take > 0 && v->fresh.head; take--) {
 			struct co *co = CO_OF(v->fresh.head);
@@ -46,9 +47,10 @@ int steal(struct worker *w, int64_t *wait)
 			got++;
 		}
 		spin_unlock(&v->fresh_lock);
+		if (got > before)
+			LOG(LOG_SCHED | LOG_STALL, "worker %d took %d new coroutine(s) that waited a "
+			    "millisecond or more on busy worker %d", w->id, got - before, v->id);
 	}
-	if (got)
-		LOG(LOG_SCHED, "took %d new coroutine(s) from busy workers", got);
 	return got;
 }
 

@@ -2,6 +2,7 @@
  * deadline on CLOCK_MONOTONIC, so wall-clock jumps cannot stall them. Each
  * coroutine knows its heap position, so a wake that beats the deadline
  * removes it in O(log n). */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "sched/worker.h"
@@ -10,6 +11,8 @@ static void place(struct worker *w, int i, struct co *co)
 {
 	w->timers[i] = co;
 	co->heap_idx = i;
+	if (i == 0) /* for the stall monitor, which may not read the heap */
+		__atomic_store_n(&w->next_due, co->deadline, __ATOMIC_RELAXED);
 }
 
 static void up(struct worker *w, int i)
@@ -63,6 +66,8 @@ void timer_del(struct worker *w, struct co *co)
 		return;
 	co->heap_idx = -1;
 	struct co *last = w->timers[--w->ntimers];
+	if (!w->ntimers)
+		__atomic_store_n(&w->next_due, INT64_MAX, __ATOMIC_RELAXED);
 	if (i == w->ntimers)
 		return;
 	place(w, i, last);

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "preload/log.h"
+#include "sched/monitor.h"
 #include "sched/netpoll.h"
 #include "sched/rtfd.h"
 #include "sched/sys.h"
@@ -100,6 +101,7 @@ void schedule(struct worker *w)
 {
 	struct co *self = w->cur;
 
+	int polled = 0;
 	__atomic_store_n(&w->in_rt, 1, __ATOMIC_RELAXED);
 	for (;;) {
 		if (__builtin_expect(__atomic_load_n(&w->sig_inbox, __ATOMIC_RELAXED) != NULL, 0))
@@ -118,6 +120,10 @@ void schedule(struct worker *w)
 		}
 		struct co *next = next_runnable(w);
 		if (next) {
+			/* out of the poller with work: the stall monitor looks
+			 * again, if it sleeps */
+			if (polled)
+				monitor_poke();
 			if (next == self) {
 				self->state = CO_RUNNING;
 				sig_resume(w, self);
@@ -148,6 +154,7 @@ void schedule(struct worker *w)
 		    !__atomic_load_n(&w->sig_inbox, __ATOMIC_SEQ_CST))
 			netpoll_wait(w, tmo);
 		__atomic_store_n(&w->in_poll, 0, __ATOMIC_SEQ_CST);
+		polled = 1;
 		w->since_poll = 0;
 	}
 }
@@ -258,6 +265,7 @@ void start_workers(void)
 		if (!w)
 			break;
 		w->id = i;
+		w->next_due = INT64_MAX;
 		w->wepfd = w->kickfd = -1;
 		if (netpoll_worker_init(w) < 0 || spawn_thread(worker_main, w) != 0) {
 			free(w);
@@ -321,6 +329,7 @@ struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
+	w->next_due = INT64_MAX;
 	nworkers_wanted = nworkers > 0 && nworkers <= WORKERS_MAX ? nworkers : 1;
 	spawn_thread = spawn;
 	w->wepfd = w->kickfd = -1; /* the poller starts on first need */
@@ -361,6 +370,7 @@ void worker_atfork_child(void)
 	w->fresh_lock = 0;
 	steal_atfork_child();
 	w->ntimers = 0;
+	w->next_due = INT64_MAX;
 	w->exiting = NULL;
 	w->remote = (struct sq){ 0 };
 	w->remote_pending = 0;

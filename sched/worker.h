@@ -139,6 +139,7 @@ struct worker {
 				     fixed per thread: saved at every switch
 				     without a libc call) */
 	struct co **timers;       /* min-heap on deadline */
+	int64_t next_due;         /* the earliest deadline there (INT64_MAX: none) */
 	int ntimers, timers_cap;
 	struct stack_cache stacks;
 	int nlive;                /* coroutines placed here, not yet exited */

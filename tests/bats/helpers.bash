@@ -103,6 +103,9 @@ describe_rc() {
 #   yield read write connect accept poll sleep join sync
 #                                         parks of one reason (the two
 #                                         "sync" entries added up)
+#   stalls                                stalls the monitor counted, from
+#     coexec: stats: stalls: 2 (a worker held for 20 ms or more; longest 301 ms)
+#                                         (absent when there were none)
 #   pool.FUNC                             calls of FUNC (a libc function
 #                                         name) run on the blocking-call
 #                                         pool, from the line
@@ -118,7 +121,7 @@ describe_rc() {
 #
 # compare_case adds created>=1 (every case runs on a thread of its own).
 STATS_ALWAYS="workers>=1 peak>=1"
-STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open ipc pooljobs poolthreads"
+STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open ipc signal pooljobs poolthreads stalls"
 
 # stats_env LOG: sets STATS_ENV, the words that go before "$COEXEC" so that
 # the run writes its statistics to LOG (removed first).
@@ -191,6 +194,10 @@ check_stats() {
         }
         /^coexec: stats: pool: [0-9]+ jobs, [0-9]+ threads$/ {
             put("pooljobs", $4); put("poolthreads", $6)
+            next
+        }
+        /^coexec: stats: stalls: [0-9]+ \(a worker held for [0-9]+ ms or more; longest [0-9]+ ms\)$/ {
+            put("stalls", $4)
             next
         }
         /^coexec: stats: pool calls: [a-z_][a-z0-9_]* [0-9]+(, [a-z_][a-z0-9_]* [0-9]+)*$/ {
