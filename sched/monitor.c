@@ -176,12 +176,9 @@ void monitor_finish(void)
 static void sleep_if_idle(void)
 {
 	__atomic_store_n(&monitor_asleep, 1, __ATOMIC_SEQ_CST);
-	int n = __atomic_load_n(&nworkers_started, __ATOMIC_ACQUIRE);
-	for (int i = 0; i < WORKERS_MAX && n > 0; i++) {
-		struct worker *w = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
-		if (!w)
-			continue;
-		n--;
+	struct worker_iter it = WORKER_ITER;
+	struct worker *w;
+	while ((w = worker_next(&it))) {
 		if (!__atomic_load_n(&w->in_poll, __ATOMIC_SEQ_CST)) {
 			__atomic_store_n(&monitor_asleep, 0, __ATOMIC_SEQ_CST);
 			return;
@@ -208,13 +205,10 @@ static void *monitor_main(void *arg)
 	for (;;) {
 		int busy = 0;
 		int64_t now = now_ns();
-		int n = __atomic_load_n(&nworkers_started, __ATOMIC_ACQUIRE);
-		for (int i = 0; i < WORKERS_MAX && n > 0; i++) {
-			struct worker *w = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
-			if (!w)
-				continue;
-			n--;
-			struct look *l = &looks[i];
+		struct worker_iter it = WORKER_ITER;
+		struct worker *w;
+		while ((w = worker_next(&it))) {
+			struct look *l = &looks[w->id];
 			unsigned long long sw = __atomic_load_n(&w->stats.switches, __ATOMIC_RELAXED);
 			int idle = __atomic_load_n(&w->in_poll, __ATOMIC_RELAXED);
 			busy |= !idle;

@@ -214,6 +214,26 @@ extern struct worker *workers[];
 extern int nworkers_started;
 #define WORKERS_MAX 1024
 
+/* The started workers, from any thread:
+ *   struct worker_iter it = WORKER_ITER; while ((w = worker_next(&it))) ... */
+struct worker_iter {
+	int i, left;
+};
+#define WORKER_ITER { 0, -1 }
+static inline struct worker *worker_next(struct worker_iter *it)
+{
+	if (it->left < 0)
+		it->left = __atomic_load_n(&nworkers_started, __ATOMIC_ACQUIRE);
+	while (it->left > 0 && it->i < WORKERS_MAX) {
+		struct worker *w = __atomic_load_n(&workers[it->i++], __ATOMIC_ACQUIRE);
+		if (w) {
+			it->left--;
+			return w;
+		}
+	}
+	return NULL;
+}
+
 /* The coroutine running main(). */
 extern struct co *co_main;
 

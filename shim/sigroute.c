@@ -84,12 +84,9 @@ int sig_send_co(struct co *co, const siginfo_t *info)
 static int pass_on(struct worker *self, const siginfo_t *info, int hops)
 {
 	int sig = info->si_signo;
-	int n = __atomic_load_n(&nworkers_started, __ATOMIC_ACQUIRE);
-	for (int i = 0; i < WORKERS_MAX && n > 0; i++) {
-		struct worker *w = __atomic_load_n(&workers[i], __ATOMIC_ACQUIRE);
-		if (!w)
-			continue;
-		n--;
+	struct worker_iter it = WORKER_ITER;
+	struct worker *w;
+	while ((w = worker_next(&it))) {
 		if ((w == self && !self->list_busy) || !sig_open_on(w, sig))
 			continue;
 		struct sigent *e = ent_alloc();
