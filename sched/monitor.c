@@ -235,7 +235,8 @@ static void *monitor_main(void *arg)
 
 void monitor_start(void)
 {
-	if (stall_ms <= 0 || __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+	if (stall_ms <= 0 || __atomic_load_n(&started, __ATOMIC_RELAXED) ||
+	    __atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
 		return;
 	if (worker_spawn_thread(monitor_main, NULL) != 0)
 		__atomic_store_n(&started, 0, __ATOMIC_RELEASE);
