@@ -24,8 +24,7 @@ static void co_entry(void *p)
 	errno = 0;
 	h_errno = 0;
 	/* one sent to it before it ran: the kernel would deliver it first */
-	if (__builtin_expect(co_sig_deliverable(co), 0) && co_sig_deliver)
-		co_sig_deliver(co);
+	co_sig_run(co);
 	LOG(LOG_SCHED, "start co%u fn %p", co->id, (void *)co->fn);
 	co_exit(co->fn(co->arg));
 }

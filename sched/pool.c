@@ -234,8 +234,7 @@ void pool_run_as(void (*fn)(void *), void *arg, enum park_reason why)
 		addr_wait_as(&j->done, 0, -1, why);
 	self->sig_hold--;
 	job_put(j);
-	if (co_sig_deliverable(self) && co_sig_deliver)
-		co_sig_deliver(self);
+	co_sig_run(self);
 }
 
 struct pool_job *pool_submit(void (*fn)(void *), void *arg, void (*release)(void *))

@@ -161,12 +161,6 @@ void co_interrupt(struct co *co, int sig)
 		kick(w);
 }
 
-static int interruptible(enum park_reason why)
-{
-	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
-	       why != PARK_SYNC && why != PARK_POOL;
-}
-
 void deliver_interrupts(struct worker *w)
 {
 	struct co *co = __atomic_exchange_n(&w->intr_list, NULL, __ATOMIC_ACQUIRE);
@@ -179,7 +173,7 @@ void deliver_interrupts(struct worker *w)
 		int still = sig == CO_SIG_CANCEL ? co->cancel_pending
 			    : co_sig_deliverable(co) || __atomic_load_n(&co->sigwait_got, __ATOMIC_SEQ_CST);
 		if (co->state == CO_PARKED && still &&
-		    (interruptible(co->reason) ||
+		    (park_interruptible(co->reason) ||
 		     (sig > 0 && co->reason != PARK_IDLE && co->reason != PARK_YIELD))) {
 			LOG(LOG_SIGNAL, "signal %d interrupts co%u's %s", co->intr_sig, co->id,
 			    park_reason_name[co->reason]);

@@ -34,6 +34,16 @@ static inline void sig_resume(struct worker *w, struct co *self)
 	__atomic_store_n(&w->in_rt, 0, __ATOMIC_RELAXED);
 }
 
+/* Waits a signal ends: the wait returns -EINTR and the hook runs the
+ * handler as it returns (co_sig_deliver from sysret or intr_restart),
+ * after undoing its wait, so that a handler may siglongjmp out. The others
+ * run the handler and wait on (co_park). */
+static inline int park_interruptible(enum park_reason why)
+{
+	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
+	       why != PARK_SYNC && why != PARK_POOL;
+}
+
 /* sigmask.c */
 void sig_co_start(struct worker *w, struct co *co);
 void sig_co_end(struct worker *w, struct co *co);

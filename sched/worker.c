@@ -159,15 +159,6 @@ void schedule(struct worker *w)
 	}
 }
 
-/* Waits a signal ends: the wait returns -EINTR and the hook runs the
- * handler as it returns (co_sig_deliver from sysret or intr_restart),
- * after undoing its wait, so that a handler may siglongjmp out. */
-static int park_interruptible(enum park_reason why)
-{
-	return why != PARK_JOIN && why != PARK_YIELD && why != PARK_IDLE &&
-	       why != PARK_SYNC && why != PARK_POOL;
-}
-
 int co_park(enum park_reason why, int64_t deadline)
 {
 	struct worker *w = worker_tls;

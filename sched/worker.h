@@ -340,6 +340,14 @@ static inline int co_sig_deliverable(struct co *co)
 		 __atomic_load_n(&sig_proc_pending, __ATOMIC_SEQ_CST)) & ~co->sigmask) != 0;
 }
 
+/* The one check after a wait or a mask change: run the handlers of what
+ * is deliverable to the running coroutine co, if anything is. */
+static inline void co_sig_run(struct co *co)
+{
+	if (__builtin_expect(co_sig_deliverable(co), 0) && co_sig_deliver)
+		co_sig_deliver(co);
+}
+
 /* The running coroutine's mask becomes m: the kernel's too, and the
  * counts behind the worker's idle mask. */
 void co_set_sigmask(struct co *co, uint64_t m);

@@ -114,8 +114,7 @@ long blocking(struct co *self, enum bcall id, unsigned flags, enum park_reason w
 	}
 	if (stopped == CO_SIG_CANCEL && b->ret == -EINTR)
 		cancel_act(self);
-	if (co_sig_deliverable(self))
-		sig_deliver(self);
+	co_sig_run(self);
 	errno = b->err;
 	return b->ret;
 }

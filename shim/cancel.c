@@ -75,8 +75,7 @@ int intr_restart(struct co *self, int sa_restart_applies)
 	}
 	/* the handler runs before the call restarts or fails, as natively;
 	 * the wait is undone by now, so it may siglongjmp */
-	if (co_sig_deliverable(self))
-		sig_deliver(self);
+	co_sig_run(self);
 	return sa_restart_applies && sig_restarts(sig);
 }
 

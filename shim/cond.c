@@ -111,8 +111,7 @@ static int cond_wait_core(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 	if (w == -EINTR && self) {
 		cancel_point(self);
 		/* a signal alone: its handler, then a spurious wakeup */
-		if (co_sig_deliverable(self))
-			sig_deliver(self);
+		co_sig_run(self);
 	}
 	if (w == -ETIMEDOUT && __atomic_load_n(&cv->seq, __ATOMIC_SEQ_CST) == seq)
 		return ETIMEDOUT;

@@ -61,8 +61,7 @@ static long futex_wait(int *addr, int val, const struct timespec *t, int op)
 			continue; /* cancellation disabled: the wait goes on */
 		}
 		int sig = co_intr_sig(self);
-		if (co_sig_deliverable(self))
-			sig_deliver(self); /* the handler first, as natively */
+		co_sig_run(self); /* the handler first, as natively */
 		if (deadline < 0 && sig_restarts(sig) &&
 		    __atomic_load_n(addr, __ATOMIC_SEQ_CST) == val)
 			continue;

@@ -77,8 +77,8 @@ static int sem_wait_core(sem_t *sem, clockid_t clk, const struct timespec *abs)
 		}
 	}
 	__atomic_sub_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
-	if (rc == EINTR && self && co_sig_deliverable(self))
-		sig_deliver(self); /* the handler runs before EINTR returns */
+	if (rc == EINTR && self)
+		co_sig_run(self); /* the handler runs before EINTR returns */
 	if (rc) {
 		errno = rc;
 		return -1;

@@ -31,8 +31,8 @@ static inline void sig_point(void)
 	struct worker *w = worker_tls;
 	if (__builtin_expect(w != NULL, 1)) {
 		struct co *c = w->cur;
-		if (__builtin_expect(co_sig_deliverable(c), 0) && c->magic == CO_MAGIC)
-			sig_deliver(c);
+		if (c->magic == CO_MAGIC)
+			co_sig_run(c);
 	}
 }
 

@@ -38,8 +38,8 @@ static int send_co(struct co *c, int sig, int code, const union sigval *val)
 	if (sig_send_co(c, &info) < 0)
 		return EAGAIN;
 	struct co *self = co_self();
-	if (c == self && co_sig_deliverable(self))
-		sig_deliver(self);
+	if (c == self)
+		co_sig_run(self);
 	return 0;
 }
 

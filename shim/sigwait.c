@@ -57,8 +57,7 @@ static int mask_change(struct co *self, int how, const sigset_t *set, sigset_t *
 	int r = 0;
 	if (old && copy_out(old, &cur, sizeof cur) < 0)
 		r = -EFAULT;
-	if (co_sig_deliverable(self))
-		sig_deliver(self);
+	co_sig_run(self);
 	return r;
 }
 
@@ -130,8 +129,7 @@ static int suspend(struct co *self, uint64_t m)
 		}
 	}
 	co_set_sigmask(self, old);
-	if (co_sig_deliverable(self))
-		sig_deliver(self);
+	co_sig_run(self);
 	return -EINTR;
 }
 
@@ -165,6 +163,20 @@ static int take_any(struct co *self, uint64_t set, siginfo_t *info)
 	struct timespec zero = { 0, 0 };
 	long r = SYS4(SYS_rt_sigtimedwait, &set, info, &zero, 8);
 	return r > 0 ? (int)r : 0;
+}
+
+/* Close the signalfd a wait parked on (kept above the program's
+ * descriptors, rtfd.h). */
+static void sfd_close(int *sfd, struct fdent **e)
+{
+	if (*e)
+		fd_forget(*sfd);
+	if (*sfd >= 0) {
+		rtfd_drop(sfd);
+		sys_close(*sfd);
+	}
+	*sfd = -1;
+	*e = NULL;
 }
 
 /* The wait of sigtimedwait: a signal's number, -EAGAIN at the deadline,
@@ -223,24 +235,12 @@ static int wait_set(struct co *self, uint64_t set, siginfo_t *info, int64_t dead
 				break;
 			}
 			sig_deliver(self);
-		} else if (w == -EINTR) {
-			if (e)
-				fd_forget(sfd);
-			if (sfd >= 0) {
-				rtfd_drop(&sfd);
-				sys_close(sfd);
-			}
-			cancel_point(self);
-			sfd = -1;
-			e = NULL;
+		} else if (w == -EINTR && self->cancel_pending && !self->cancel_disabled) {
+			sfd_close(&sfd, &e);
+			cancel_act(self);
 		}
 	}
-	if (e)
-		fd_forget(sfd);
-	if (sfd >= 0) {
-		rtfd_drop(&sfd);
-		sys_close(sfd);
-	}
+	sfd_close(&sfd, &e);
 	self->sigwait_got = 0;
 	if (r > 0)
 		LOG(LOG_SIGNAL, "signal %d taken by sigwait", r);
