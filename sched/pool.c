@@ -110,7 +110,7 @@ static void *pool_main(void *arg)
 {
 	/* Signals for the process go to the program's threads, not to us; only
 	 * pool_interrupt's signal reaches a pool thread. */
-	uint64_t mask = ~0ull;
+	uint64_t mask = ~0ull & ~(1ull << 31) & ~(1ull << 32); /* glibc's own stay open */
 	if (pool_intr_sig)
 		mask &= ~(1ull << (pool_intr_sig - 1));
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &mask, 0, 8);
