@@ -67,7 +67,8 @@ $(B)/coexec: preload/wrapper.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 # Unit tests link the runtime objects directly, without preloading.
-SCHED_OBJ := $(patsubst %,$(B)/obj/%.o,$(SCHED_SRC)) $(B)/obj/preload/log.c.o $(B)/obj/preload/config.c.o
+SCHED_OBJ := $(patsubst %,$(B)/obj/%.o,$(SCHED_SRC)) $(B)/obj/cls/tls.c.o $(B)/obj/preload/log.c.o \
+             $(B)/obj/preload/config.c.o
 $(B)/unit/%: tests/unit/%.c $(SCHED_OBJ) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(SCHED_OBJ) -lpthread -ldl
@@ -88,7 +89,12 @@ $(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lpthread
 
-progs: $(PROG_BIN) $(PROGXX_BIN)
+# A library that tls_cases loads with dlopen.
+$(B)/progs/libtls_mod.so: tests/progs/lib/tls_mod.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -std=c++17 -Wall -shared -fPIC -o $@ $<
+
+progs: $(PROG_BIN) $(PROGXX_BIN) $(B)/progs/libtls_mod.so
 unit: $(UNIT_BIN)
 
 check test: lib progs unit

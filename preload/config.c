@@ -145,6 +145,12 @@ void config_read(void)
 		else if (strcmp(v, "ares"))
 			coexec_say("COEXEC_DNS: '%s' is not 'ares' or 'native'; using ares", v);
 	}
+	if ((v = getenv("COEXEC_TLS")) && *v) {
+		if (!strcmp(v, "worker"))
+			coexec_config.tls_shared = 1;
+		else if (strcmp(v, "thread"))
+			coexec_say("COEXEC_TLS: '%s' is not 'thread' or 'worker'; using thread", v);
+	}
 	coexec_config.slow_fs = SLOW_FS_DEFAULT;
 	if ((v = getenv("COEXEC_SLOW_FS"))) {
 		if (config_parse_fs_list(v) == 0)

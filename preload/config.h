@@ -15,6 +15,7 @@ struct coexec_config {
 	int pool_max;           /* COEXEC_POOL_MAX; default 256 */
 	const char *slow_fs;    /* COEXEC_SLOW_FS: file system types whose opens use the pool */
 	int stall_ms;           /* COEXEC_STALL_MS; default 20, 0: no stall monitor */
+	int tls_shared;         /* COEXEC_TLS=worker: thread-local storage per worker */
 };
 
 extern struct coexec_config coexec_config;

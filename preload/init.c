@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cls/tls.h"
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/real.h"
@@ -95,6 +96,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	stall_ms = coexec_config.stall_ms;
 	coexec_log_start();
 	open_log();
+	tls_init(!coexec_config.tls_shared, real_private, real_default);
 	if (!worker_adopt(coexec_config.workers, spawn_worker)) {
 		coexec_say("out of memory at start-up; running natively");
 		return;

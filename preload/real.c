@@ -44,6 +44,11 @@ void *real_default(const char *name)
 	return dlsym(RTLD_DEFAULT, name);
 }
 
+void *real_private(const char *name)
+{
+	return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE");
+}
+
 void *real_next_once(void **slot, const char *name)
 {
 	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);

@@ -73,6 +73,8 @@ void real_resolve(void);
  * dlsym calls of the library are here. */
 void *real_next(const char *name);
 void *real_default(const char *name);
+/* glibc's own interfaces (version GLIBC_PRIVATE), or NULL. */
+void *real_private(const char *name);
 
 /* The next definition of name, kept in *slot from the first call on, for
  * hooks of libraries a program may not link (liburing, libaio): only a

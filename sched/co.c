@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "cls/tls.h"
 #include "preload/log.h"
 #include "sched/monitor.h"
 #include "sched/netpoll.h"
@@ -19,6 +20,7 @@ static void co_entry(void *p)
 {
 	struct co *co = p;
 	struct worker *w = worker_tls;
+	tls_co_start();
 	sig_co_start(w, co);
 	sig_resume(w, co);
 	errno = 0;
@@ -65,7 +67,14 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	co->fate = detached ? FATE_DETACHED : FATE_JOINABLE;
 	co->heap_idx = -1;
 	co->sigmask = self->cur->sigmask; /* a new thread inherits its creator's mask */
-	co_ctx_make(&co->ctx, (char *)co->stack.base + co->stack.size, co_entry, co);
+	char *top = (char *)co->stack.base + co->stack.size;
+	if (tls_co_make(co, w, &top) < 0) {
+		if (!user_stack)
+			stack_free(&self->stacks, &co->stack);
+		free(co);
+		return -EAGAIN;
+	}
+	co_ctx_make(&co->ctx, top, co_entry, co);
 	co->state = CO_RUNNABLE;
 	unsigned live = __atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&co_live, 1, __ATOMIC_SEQ_CST);
@@ -96,7 +105,9 @@ static void reaper_main(void *arg)
 	for (;;) {
 		struct co *dead = w->exiting;
 		w->exiting = NULL;
-		if (dead != w->main_co)
+		int pinned = dead->tls_pinned;
+		tls_co_free(dead);
+		if (dead != w->main_co && !pinned)
 			stack_free(&w->stacks, &dead->stack);
 		int fate = FATE_JOINABLE;
 		int detached = !__atomic_compare_exchange_n(&dead->fate, &fate, FATE_EXITED, 0,
@@ -135,6 +146,8 @@ void co_exit(void *retval)
 	struct co *self = w->cur;
 
 	LOG(LOG_SCHED, "exit co%u", self->id);
+	/* as a thread ends in glibc: thread_local destructors, then keys */
+	tls_co_exit();
 	if (co_on_exit)
 		co_on_exit(self);
 	sig_co_end(w, self);

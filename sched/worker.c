@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cls/tls.h"
 #include "preload/log.h"
 #include "sched/monitor.h"
 #include "sched/netpoll.h"
@@ -49,7 +50,9 @@ static int (*spawn_thread)(void *(*)(void *), void *);
 
 int worker_spawn_thread(void *(*fn)(void *), void *arg)
 {
-	return spawn_thread ? spawn_thread(fn, arg) : -EAGAIN;
+	int r = spawn_thread ? spawn_thread(fn, arg) : -EAGAIN;
+	tls_spawned();
+	return r;
 }
 static int start_lock;
 
@@ -88,11 +91,24 @@ void switch_to(struct worker *w, struct co *from, struct co *to)
 	w->cur = to;
 	to->state = CO_RUNNING;
 	w->stats.switches++;
-	from->saved_errno = *w->errno_p;
-	from->saved_h_errno = *w->h_errno_p;
+	/* errno lives where the thread pointer leads: each coroutine's own
+	 * block, or the kernel thread's, shared by runtime flows and main()
+	 * (and by every coroutine while TLS is shared) */
+	int shared = !from->tp;
+	if (shared) {
+		from->saved_errno = *w->errno_p;
+		from->saved_h_errno = *w->h_errno_p;
+	}
+	if (tls_private) {
+		if (to->tp && __builtin_expect(to->tls_w != w, 0))
+			tls_rebind(to, w);
+		tls_load(to->tp ? to->tp : w->tp);
+	}
 	co_switch(&from->ctx, &to->ctx);
-	*w->errno_p = from->saved_errno;
-	*w->h_errno_p = from->saved_h_errno;
+	if (shared) {
+		*w->errno_p = from->saved_errno;
+		*w->h_errno_p = from->saved_h_errno;
+	}
 }
 
 /* Run something else until the current coroutine is runnable again (or
@@ -262,6 +278,7 @@ void start_workers(void)
 			free(w);
 			break;
 		}
+		tls_spawned();
 		__atomic_store_n(&workers[i], w, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&nworkers_started, 1, __ATOMIC_RELAXED);
 		LOG(LOG_SCHED, "worker %u started", i);
@@ -286,6 +303,7 @@ static struct co *first_co(struct worker *w, int live)
 	w->tid = sys_gettid();
 	w->errno_p = &errno;
 	w->h_errno_p = &h_errno;
+	tls_worker_init(w);
 	w->main_co = co;
 	w->cur = co;
 	worker_tls = w;
@@ -375,6 +393,7 @@ void worker_atfork_child(void)
 	self->wake_pending = 0;
 	w->native = (pthread_t)sys_thread_self();
 	w->tid = sys_gettid();
+	tls_atfork_child(self, w);
 	if (w->main_co == self || self == co_main)
 		self->native = w->native;
 	/* rtfd_atfork_child closed the parent's epoll and eventfd; the

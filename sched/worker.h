@@ -2,8 +2,10 @@
  *
  * A worker is a kernel thread running coroutines one at a time. Worker 0 is
  * the program's main thread and main() is its first coroutine, on the
- * original stack. A coroutine stays on the worker where it started (glibc
- * reaches errno and __thread variables through the thread pointer).
+ * original stack. A coroutine stays on the worker where it started (a
+ * compiled program keeps addresses of errno and __thread variables, and
+ * they are its worker's while thread-local storage is shared per worker:
+ * cls/tls.h).
  *
  * Placement: a new coroutine waits in its creator's worker's fresh queue,
  * so threads that talk to each other (created together, woken by each
@@ -59,6 +61,9 @@ struct worker;
 
 struct co {
 	struct co_ctx ctx;
+	void *tp;                 /* its thread pointer (cls/tls.c), or NULL:
+				     its kernel thread's own */
+	struct worker *tls_w;     /* the worker tp is bound to */
 	uint32_t magic;
 	uint32_t id;
 	uintptr_t key;            /* own address ^ a constant: see co_lookup */
@@ -122,11 +127,13 @@ struct co {
 	void *live_job;           /* the pool job it waits for (shim/blocking.c) */
 	struct dq_link alllink;   /* on its worker's list of started coroutines */
 	int listed;
+	int tls_pinned;           /* its descriptor became its kernel thread's (fork) */
 };
 
 struct worker {
 	int id;
 	pthread_t native;         /* the kernel thread */
+	void *tp;                 /* its thread pointer, for runtime flows */
 	long tid;                 /* its kernel thread id */
 	struct co *cur;
 	struct co *main_co;       /* the coroutine on the thread's own stack:

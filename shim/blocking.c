@@ -21,7 +21,7 @@ const char *const bcall_name[BC__COUNT] = {
 	[BC_COPY_FILE_RANGE] = "copy_file_range",
 	[BC_FGETS] = "fgets", [BC_GETLINE] = "getline", [BC_GETC] = "getc", [BC_FREAD] = "fread",
 	[BC_SCANF] = "scanf", [BC_FWRITE] = "fwrite", [BC_FPUTS] = "fputs", [BC_PUTC] = "putc",
-	[BC_PRINTF] = "printf", [BC_FFLUSH] = "fflush", [BC_SYSLOG] = "syslog",
+	[BC_PRINTF] = "printf", [BC_FFLUSH] = "fflush", [BC_FLOCKFILE] = "flockfile", [BC_SYSLOG] = "syslog",
 	[BC_MSGRCV] = "msgrcv", [BC_MSGSND] = "msgsnd", [BC_SEMOP] = "semop",
 	[BC_SEMTIMEDOP] = "semtimedop", [BC_MQ_RECEIVE] = "mq_receive",
 	[BC_MQ_TIMEDRECEIVE] = "mq_timedreceive", [BC_MQ_SEND] = "mq_send",

@@ -7,6 +7,7 @@
  * a cancelled call's interruption set), and a pipe's empty buffer, which
  * sio_in has glibc's own __underflow refill. */
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <limits.h>
 #include <poll.h>
 #include <string.h>
@@ -128,6 +129,71 @@ static int lock_elsewhere(struct sio *io)
 		return 0;
 	}
 	return __atomic_load_n(&l->lock, __ATOMIC_RELAXED) != 0;
+}
+
+/* glibc's lll_lock of a FILE lock word, on a pool thread for the caller:
+ * 2 says someone waits, so whoever lets go wakes the next. */
+static long take_lock_word(const long *a)
+{
+	int *word = (int *)a[0];
+	while (__atomic_exchange_n(word, 2, __ATOMIC_ACQUIRE) != 0)
+		SYS6(SYS_futex, word, FUTEX_WAIT_PRIVATE, 2, 0, 0, 0);
+	return 0;
+}
+
+/* flockfile: a FILE held by another thread (a coroutine parked holding
+ * it, say) is waited for on the pool, so the holder, perhaps on this
+ * worker, runs meanwhile and can let go. With thread-local storage per
+ * coroutine, the lock's owner is the coroutine (glibc compares it with the
+ * thread pointer); shared per worker, every coroutine of the worker owns
+ * it, as before. */
+EXPORT void flockfile(FILE *f)
+{
+	struct co *self = co_self();
+	struct file_lock *l = f ? f->_lock : NULL;
+	if (!self || !l || (f->_flags & F_USER_LOCK) || co_may_block(self->w)) {
+		REAL_FN(flockfile)(f);
+		return;
+	}
+	void *me = (void *)sys_thread_self();
+	int free_word = 0;
+	if (l->owner != me &&
+	    !__atomic_compare_exchange_n(&l->lock, &free_word, 1, 0, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		struct bjob b = { .fn = take_lock_word, .a = { (long)&l->lock }, .fd = f->_fileno };
+		blocking(self, BC_FLOCKFILE, 0, PARK_LOCK, &b);
+	} else if (l->owner == me) {
+		l->cnt++;
+		return;
+	}
+	l->owner = me;
+	l->cnt = 1;
+}
+
+EXPORT void _IO_flockfile(FILE *f)
+{
+	flockfile(f);
+}
+
+int sio_wait_lock(FILE *f)
+{
+	struct sio io = { .f = f };
+	if (!f || !co_self() || !lock_elsewhere(&io))
+		return 0;
+	flockfile(f);
+	return 1;
+}
+
+long sio_run_held(FILE *f, long (*fn)(const long *a), const long *a)
+{
+	int held = sio_wait_lock(f);
+	long r = fn(a);
+	if (held) {
+		int e = errno;
+		funlockfile(f);
+		errno = e;
+	}
+	return r;
 }
 
 static short poll_now(int fd, short ev)
@@ -344,10 +410,10 @@ int sio_out(struct sio *io, const void *data, size_t len, int how)
 {
 	FILE *f = io->f;
 	io->why = PARK_WRITE;
-	if (io->file)
-		return SIO_INLINE; /* a copy into the page cache, as write(2) is here */
 	if (lock_elsewhere(io))
 		return SIO_POOL;
+	if (io->file)
+		return SIO_INLINE; /* a copy into the page cache, as write(2) is here */
 	if (f->_flags & F_NO_WRITES)
 		return SIO_INLINE; /* a stream not open for writing: EBADF */
 	size_t pending = 0, room = 0;

@@ -45,6 +45,13 @@ struct sio {
 	enum park_reason why;
 };
 
+/* Before a call that runs in place (the real function): when another
+ * thread holds f's lock, wait for it as flockfile does, parked, so that the
+ * call's own locking cannot hold up the worker; 1: the caller unlocks
+ * after. sio_run_held does the three steps for fn(a). */
+int sio_wait_lock(FILE *f);
+long sio_run_held(FILE *f, long (*fn)(const long *a), const long *a);
+
 /* Is f a stream on a descriptor that can make this coroutine wait, with
  * other coroutines to run meanwhile? 0: call the real function. Else fills
  * io for one of the two below. */

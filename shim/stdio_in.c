@@ -77,7 +77,7 @@ static long in_call(int op, FILE *f, size_t need, int delim, long fail, long a0,
 	long a[7] = { a0, a1, a2, a3, op, (long)f, 0 };
 	struct sio io;
 	if ((f && sio_buffered(f, need, delim)) || !sio_watch(&io, f))
-		return in_run(a);
+		return sio_run_held(f, in_run, a);
 	io.err_stops = (op & 0xff) == IN_GETDELIM;
 	io.direct = (op & 0xff) == IN_FREAD || (op & 0xff) == IN_FREAD_CHK;
 	long r;

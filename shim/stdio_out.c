@@ -85,7 +85,7 @@ static long out_call(int op, FILE *f, const void *data, size_t len, int how, lon
 	struct sio io;
 	if (!f || (how != SIO_FLUSH && sio_buffered_out(f, data, len, how == SIO_NEWLINE)) ||
 	    !sio_watch(&io, f))
-		return out_run(a);
+		return sio_run_held(f, out_run, a);
 	long r = sio_out(&io, data, len, how) == SIO_POOL
 			 ? sio_pool(&io, out_bcall[op & 0xff], out_run, fail, a) : out_run(a);
 	sio_done(&io);
@@ -260,16 +260,26 @@ static int print_fd_watch(int fd)
 EXPORT int vfprintf(FILE *f, const char *fmt, va_list ap)
 {
 	REAL_WHILE_UNTHREADED(vfprintf, f, fmt, ap);
-	if (!print_watch(f))
-		return REAL_FN(vfprintf)(f, fmt, ap);
+	if (!print_watch(f)) {
+		int held = sio_wait_lock(f);
+		int r = REAL_FN(vfprintf)(f, fmt, ap);
+		if (held)
+			funlockfile(f);
+		return r;
+	}
 	return print_out(f, -1, -1, fmt, ap);
 }
 
 EXPORT int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
 {
 	REAL_WHILE_UNTHREADED(__vfprintf_chk, f, flag, fmt, ap);
-	if (!print_watch(f))
-		return REAL_FN(__vfprintf_chk)(f, flag, fmt, ap);
+	if (!print_watch(f)) {
+		int held = sio_wait_lock(f);
+		int r = REAL_FN(__vfprintf_chk)(f, flag, fmt, ap);
+		if (held)
+			funlockfile(f);
+		return r;
+	}
 	return print_out(f, -1, flag, fmt, ap);
 }
 

@@ -58,6 +58,15 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	if (attr)
 		pthread_attr_getdetachstate(attr, &detached);
 	size_t size = wanted_stack(attr, &user, &user_size);
+	/* glibc's stdio skips FILE locks until its first pthread_create,
+	 * which turns them on for good: so does ours */
+	static int locks_on;
+	if (!__atomic_load_n(&locks_on, __ATOMIC_RELAXED) &&
+	    !__atomic_exchange_n(&locks_on, 1, __ATOMIC_RELAXED)) {
+		void (*enable_locks)(void) = real_private("_IO_enable_locks");
+		if (enable_locks)
+			enable_locks();
+	}
 	struct co *co;
 	int r = co_create(&co, fn, arg, size, user, user_size, detached == PTHREAD_CREATE_DETACHED);
 	if (r < 0)
