@@ -49,6 +49,16 @@ void *real_private(const char *name)
 	return dlvsym(RTLD_DEFAULT, name, "GLIBC_PRIVATE");
 }
 
+void *real_from(const char *lib, const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name);
+	if (!p) {
+		void *h = dlopen(lib, RTLD_NOW);
+		p = h ? dlsym(h, name) : NULL;
+	}
+	return p;
+}
+
 void *real_next_once(void **slot, const char *name)
 {
 	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);

@@ -73,6 +73,9 @@ void real_resolve(void);
  * dlsym calls of the library are here. */
 void *real_next(const char *name);
 void *real_default(const char *name);
+/* name from the process, or else from lib, loaded for it (as glibc
+ * loads libgcc_s for unwinding); NULL when neither has it. */
+void *real_from(const char *lib, const char *name);
 /* glibc's own interfaces (version GLIBC_PRIVATE), or NULL. */
 void *real_private(const char *name);
 

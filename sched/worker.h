@@ -128,6 +128,8 @@ struct co {
 	struct dq_link alllink;   /* on its worker's list of started coroutines */
 	int listed;
 	int tls_pinned;           /* its descriptor became its kernel thread's (fork) */
+	/* the exception object of its forced unwind (shim/unwind.c) */
+	uint64_t unwind_exc[4] __attribute__((aligned(16)));
 };
 
 struct worker {

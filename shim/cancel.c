@@ -7,33 +7,18 @@
  * target and, if it is parked in a cancellation point, wakes it; the woken
  * call (or the next cancellation point, or pthread_testcancel) unwinds.
  *
- * Unwinding: the C pthread_cleanup_push macro registers a buffer holding a
- * setjmp point (__pthread_register_cancel). We keep that chain per
- * coroutine; to unwind, we jump to the innermost point, the program runs its
- * handler and calls __pthread_unwind_next, and we jump to the next one;
- * when none is left the coroutine ends with PTHREAD_CANCELED (or the
- * pthread_exit value). Asynchronous cancellation is treated as deferred.
- * C++ destructors and -fexceptions cleanups need the unwinder and do not run
- * (coexec.7, LIMITATIONS). */
-#include <setjmp.h>
-
+ * Unwinding (shim/unwind.c) runs C++ destructors and -fexceptions
+ * cleanups frame by frame, and the C pthread_cleanup_push handlers, whose
+ * buffers (__pthread_register_cancel) we keep per coroutine, in their
+ * place among them; then the coroutine ends with PTHREAD_CANCELED (or the
+ * pthread_exit value). Asynchronous cancellation is treated as deferred. */
 #include "shim/shim.h"
 
 static void unwind_next(struct co *self) __attribute__((noreturn));
 
 static void unwind_next(struct co *self)
 {
-	__pthread_unwind_buf_t *buf = self->cleanup;
-	if (buf) {
-		self->cleanup = buf->__pad[0];
-		/* The buffer holds only the jmp_buf prefix longjmp reads when no
-		 * signal mask was saved, which __sigsetjmp_cancel never does. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstringop-overflow"
-		longjmp((struct __jmp_buf_tag *)(void *)buf->__cancel_jmp_buf, 1);
-#pragma GCC diagnostic pop
-	}
-	co_exit(self->exit_value);
+	unwind_frames(self);
 }
 
 void co_unwind_exit(struct co *self, void *value)

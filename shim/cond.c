@@ -189,10 +189,9 @@ static void cxx_once_restore(struct cxx_once *c)
 	}
 }
 
-/* A coroutine's cancellation unwinds through the pthread_cleanup_push
- * chain (shim/cancel.c), not the C++ unwinder: an initialiser cancelled at
- * a cancellation point must leave the state "not run" for the next caller,
- * so pthread_once pushes a handler of its own around it. */
+/* An initialiser cancelled at a cancellation point must leave the state
+ * "not run" for the next caller, so pthread_once pushes a cleanup buffer
+ * of its own around it, which the unwind (shim/unwind.c) jumps to. */
 static void run_init(int *st, void (*init)(void))
 {
 	if (!co_self()) {

@@ -92,6 +92,10 @@ void cancel_push(struct co *self, __pthread_unwind_buf_t *buf);
 void cancel_pop(struct co *self, __pthread_unwind_buf_t *buf);
 void cancel_continue(struct co *self) __attribute__((noreturn));
 
+/* Unwind the coroutine's frames down to the innermost cleanup buffer,
+ * or to its entry, where it ends with self->exit_value (shim/unwind.c). */
+void unwind_frames(struct co *self) __attribute__((noreturn));
+
 /* pthread_exit: run the cleanup handlers, then end the coroutine. */
 void co_unwind_exit(struct co *self, void *value) __attribute__((noreturn));
 

@@ -97,3 +97,39 @@ teardown() { common_teardown; }
     [ "${lines[0]}" = "coexec: COEXEC_TLS: 'bogus' is not 'thread' or 'worker'; using thread" ]
     [ "$(grep -c "int 2, string 'thread 2', errno 102" <<<"$output")" -eq 2 ]
 }
+
+# ---- cxx_unwind: pthread_exit and cancellation unwind C++ frames ----------
+
+@test "cxx_unwind: every case has a test here" {
+    check_case_list cxx_unwind "$BATS_TEST_FILENAME"
+}
+
+@test "cxx_unwind: exit_destructors: pthread_exit runs destructors and a C handler in frame order" {
+    EXPECT_STATS="created>=1 join>=1" compare_case cxx_unwind exit_destructors
+    EXPECT_STATS="created>=1" COEXEC_WORKERS=1 compare_case cxx_unwind exit_destructors
+}
+
+@test "cxx_unwind: cancel_destructors: a thread cancelled in a sleep runs its destructors" {
+    EXPECT_STATS="created>=1 sleep>=1" compare_case cxx_unwind cancel_destructors
+    EXPECT_STATS="created>=1" COEXEC_WORKERS=1 compare_case cxx_unwind cancel_destructors
+}
+
+@test "cxx_unwind: cancel_catch_rethrow: catch (...) with throw; passes the unwind on" {
+    EXPECT_STATS="created>=1" compare_case cxx_unwind cancel_catch_rethrow
+    EXPECT_STATS="created>=1" COEXEC_WORKERS=1 compare_case cxx_unwind cancel_catch_rethrow
+}
+
+@test "cxx_unwind: once_cancelled: a cancelled pthread_once initialiser runs again for the next caller" {
+    EXPECT_STATS="created>=2" compare_case cxx_unwind once_cancelled
+    EXPECT_STATS="created>=2" COEXEC_WORKERS=1 compare_case cxx_unwind once_cancelled
+}
+
+@test "cxx_unwind: main_exit: main's pthread_exit runs its destructors, the process ends after the last thread" {
+    EXPECT_STATS="created>=1" compare_case cxx_unwind main_exit
+    EXPECT_STATS="created>=1" COEXEC_WORKERS=1 compare_case cxx_unwind main_exit
+}
+
+@test "cxx_unwind: swallow: catch (...) without rethrow aborts as natively" {
+    EXPECT_STATS="child>=1" compare_case cxx_unwind swallow
+    EXPECT_STATS="child>=1" COEXEC_WORKERS=1 compare_case cxx_unwind swallow
+}
