@@ -192,8 +192,12 @@ void tls_init(int mode, void *(*private)(const char *), void *(*public)(const ch
 void tls_worker_init(struct worker *w)
 {
 	w->tp = tp_now();
-	if (tls_private)
-		free(malloc(1)); /* its malloc cache exists before coroutines share it */
+	if (tls_private) {
+		/* its malloc cache exists before coroutines share it (volatile:
+		 * gcc drops a malloc/free pair) */
+		void *volatile p = malloc(1);
+		free(p);
+	}
 }
 
 int tls_co_make(struct co *co, struct worker *w, char **top)

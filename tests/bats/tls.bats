@@ -76,6 +76,11 @@ teardown() { common_teardown; }
     EXPECT_STATS="created>=2001" COEXEC_WORKERS=1 compare_case tls_cases per_connection
 }
 
+@test "tls: malloc_per_thread: 2000 threads malloc and end: malloc's memory in use comes back" {
+    EXPECT_STATS="created>=4001" compare_case tls_cases malloc_per_thread
+    EXPECT_STATS="created>=4001" COEXEC_WORKERS=1 compare_case tls_cases malloc_per_thread
+}
+
 @test "tls: setxid: setuid and friends from a thread while others sleep (every thread applies them)" {
     EXPECT_STATS="created>=9" compare_case tls_cases setxid
     EXPECT_STATS="created>=9" COEXEC_WORKERS=1 compare_case tls_cases setxid

@@ -28,6 +28,9 @@
 //                     loaded while threads exist, used from 1000 threads
 //   per_connection    a thread per connection keeps its connection in a
 //                     thread-local pointer; every reply names its own
+//   malloc_per_thread 2000 threads, 100 at a time, each mallocs and frees:
+//                     malloc's memory in use is back where it was (no
+//                     thread's per-thread cache outlives it)
 //   setxid            setgid, setuid, seteuid and setgroups from a thread
 //                     while others sleep (glibc has every thread apply
 //                     them, each on its own descriptor)
@@ -42,6 +45,7 @@
 #include <grp.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <malloc.h>
 #include <dlfcn.h>
 #include <mutex>
 #include <pthread.h>
@@ -498,6 +502,26 @@ static void c_per_connection()
         own == n ? "every reply named its own connection" : "some replies named another");
 }
 
+// ---- malloc's per-thread state ------------------------------------------
+
+static void c_malloc_per_thread()
+{
+    size_t before = mallinfo2().uordblks;
+    for (int round = 0; round < 20; round++) {
+        std::vector<std::thread> ts;
+        for (int i = 0; i < 100; i++)
+            ts.emplace_back([i] {
+                void *volatile p = std::malloc(64 + i);
+                msleep(1);
+                std::free(p);
+            });
+        for (auto &t : ts)
+            t.join();
+    }
+    long grew = (long)mallinfo2().uordblks - (long)before;
+    say("2000 threads: memory in use grew by %s", grew < 256 * 1024 ? "less than 256 KiB" : "more");
+}
+
 // ---- setuid and friends -------------------------------------------------
 
 static void c_setxid()
@@ -540,6 +564,7 @@ static const tcase cases[] = {
     {"std_async", c_std_async},
     {"dlopen_tls", c_dlopen_tls},
     {"per_connection", c_per_connection},
+    {"malloc_per_thread", c_malloc_per_thread},
     {"setxid", c_setxid},
 };
 
