@@ -210,7 +210,11 @@ int tls_co_make(struct co *co, struct worker *w, char **top)
 	char *lo = tcb + L.pthread - L.size;
 	if (lo - base < 4096)
 		return -EAGAIN;
-	memset(lo, 0, end - lo);
+	/* A stack from the cache held a descriptor at the same place; glibc
+	 * fills in every module's block below it, and the reserve beyond
+	 * them is read by nobody but a library loaded later, whose block
+	 * glibc then fills in for threads made after it. */
+	memset(tcb, 0, L.pthread);
 	if (!L.alloc(tcb))
 		return -EAGAIN;
 	char *me = tp_now();
