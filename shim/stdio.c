@@ -37,8 +37,9 @@ struct file_lock {
 	void *owner;
 };
 
-/* FILEs whose lock this worker holds and lent to a pool call, so that
- * other coroutines of the worker (to whom the lock looks like their own)
+/* FILEs whose lock the caller holds and lent to a pool call, so that
+ * other coroutines (to whom the lock looks like their own while
+ * thread-local storage is shared per worker, cls/tls.h)
  * keep off them until it returns. Rarely more than one. */
 #define LENT_MAX 64
 static FILE *lent[LENT_MAX];

@@ -18,7 +18,7 @@
  *
  * The FILE lock: a pool thread takes it as its own, so other threads (and
  * other coroutines, whose calls then go to the pool too) wait for it as
- * natively. When this worker holds it (the caller's flockfile), the pool
+ * natively. When the caller holds it (its flockfile), the pool
  * thread calls the _unlocked form on the caller's behalf, and the FILE is
  * marked lent: other coroutines' calls on it wait until the call returns. */
 #ifndef SHIM_STDIO_H
@@ -35,7 +35,7 @@ struct sio {
 	FILE *f;
 	int fd;
 	struct fdent *e;
-	int ours;        /* this worker holds the FILE lock */
+	int ours;        /* the caller holds the FILE lock */
 	int lent;        /* ... and lent it to this call's wait */
 	int stream_sock; /* a SOCK_STREAM socket: MSG_PEEK can look ahead */
 	int pipe;        /* a pipe or FIFO: a read of what FIONREAD counts cannot wait */
