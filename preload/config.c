@@ -151,6 +151,12 @@ void config_read(void)
 		else if (strcmp(v, "thread"))
 			coexec_say("COEXEC_TLS: '%s' is not 'thread' or 'worker'; using thread", v);
 	}
+	if ((v = getenv("COEXEC_DEADLOCK")) && *v) {
+		if (!strcmp(v, "abort"))
+			coexec_config.deadlock_abort = 1;
+		else if (strcmp(v, "report"))
+			coexec_say("COEXEC_DEADLOCK: '%s' is not 'report' or 'abort'; using report", v);
+	}
 	coexec_config.slow_fs = SLOW_FS_DEFAULT;
 	if ((v = getenv("COEXEC_SLOW_FS"))) {
 		if (config_parse_fs_list(v) == 0)

@@ -16,6 +16,7 @@ struct coexec_config {
 	const char *slow_fs;    /* COEXEC_SLOW_FS: file system types whose opens use the pool */
 	int stall_ms;           /* COEXEC_STALL_MS; default 20, 0: no stall monitor */
 	int tls_shared;         /* COEXEC_TLS=worker: thread-local storage per worker */
+	int deadlock_abort;     /* COEXEC_DEADLOCK=abort: abort after the report */
 };
 
 extern struct coexec_config coexec_config;

@@ -12,6 +12,7 @@
 #include "preload/log.h"
 #include "preload/real.h"
 #include "dns/dns.h"
+#include "sched/deadlock.h"
 #include "sched/monitor.h"
 #include "sched/netpoll.h"
 #include "sched/park.h"
@@ -94,6 +95,7 @@ __attribute__((constructor(101))) static void coexec_init(void)
 	coexec_log_mask = coexec_config.debug;
 	pool_max = coexec_config.pool_max;
 	stall_ms = coexec_config.stall_ms;
+	deadlock_abort = coexec_config.deadlock_abort;
 	coexec_log_start();
 	open_log();
 	tls_init(!coexec_config.tls_shared, real_private, real_default);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "preload/log.h"
+#include "sched/deadlock.h"
 #include "sched/monitor.h"
 #include "sched/rtfd.h"
 #include "sched/sys.h"
@@ -227,8 +228,10 @@ static void *monitor_main(void *arg)
 				stall_seen(w, l, now - l->since);
 			}
 		}
-		if (!busy)
+		if (!busy) {
+			deadlock_check();
 			sleep_if_idle();
+		}
 		else
 			SYS(SYS_nanosleep, &tick, 0, 0);
 	}

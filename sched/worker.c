@@ -19,6 +19,7 @@
 
 #include "cls/tls.h"
 #include "preload/log.h"
+#include "sched/deadlock.h"
 #include "sched/monitor.h"
 #include "sched/netpoll.h"
 #include "sched/rtfd.h"
@@ -122,6 +123,9 @@ void schedule(struct worker *w)
 	for (;;) {
 		if (__builtin_expect(__atomic_load_n(&w->sig_inbox, __ATOMIC_RELAXED) != NULL, 0))
 			co_sig_inbox(w);
+		if (__builtin_expect(__atomic_load_n(&deadlock_asked, __ATOMIC_RELAXED) !=
+				     w->deadlock_told, 0))
+			deadlock_describe(w);
 		if (__atomic_load_n(&w->intr_list, __ATOMIC_RELAXED))
 			deliver_interrupts(w);
 		if (__atomic_load_n(&w->remote_pending, __ATOMIC_RELAXED))
@@ -227,7 +231,12 @@ int co_park(enum park_reason why, int64_t deadline)
 		timer_add(w, self);
 	}
 	LOG(LOG_SCHED, "park %s%s", park_reason_name[why], deadline >= 0 ? " (timed)" : "");
+	/* only another thread can end it: counted for the deadlock report */
+	int stuck = deadline < 0 && (why == PARK_SYNC || why == PARK_SYNC_INTR || why == PARK_JOIN);
+	w->stuck += stuck;
 	schedule(w);
+	w->stuck -= stuck;
+	self->wait_kind = WAIT_NONE;
 	if (self->heap_idx >= 0)
 		timer_del(w, self);
 	LOG(LOG_SCHED, "unpark %s%s", park_reason_name[why],

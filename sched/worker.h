@@ -74,6 +74,8 @@ struct co {
 	enum co_state state;
 	int wake_pending;         /* a wake arrived while it was not parked */
 	enum park_reason reason;
+	unsigned char wait_kind;  /* what a sync wait waits on (sched/deadlock.h) */
+	const void *wait_obj;
 	int saved_errno;
 	int timed_out;
 	int intr_sig;             /* signal that interrupts the current park */
@@ -153,6 +155,8 @@ struct worker {
 	struct stack_cache stacks;
 	int nlive;                /* coroutines placed here, not yet exited */
 	int in_poll;              /* inside (or about to enter) the poller's wait */
+	int stuck;                /* coroutines in a wait only a thread can end */
+	unsigned deadlock_told;   /* the deadlock report it answered last */
 	unsigned since_poll;      /* scheduling passes since the last poll */
 	uint64_t seq;             /* queueing stamps: run and fresh queues share
 				     one order */

@@ -105,6 +105,7 @@ static int cond_wait_core(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 		__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
 		return r;
 	}
+	co_waits_on(co_self(), WAIT_COND, cv);
 	int w = addr_wait(&cv->seq, seq, deadline, 1);
 	__atomic_sub_fetch(&cv->waiters, 1, __ATOMIC_SEQ_CST);
 	sync_mutex_lock(m, CLOCK_REALTIME, NULL, 0);
@@ -248,8 +249,10 @@ EXPORT int pthread_once(pthread_once_t *once, void (*init)(void))
 			addr_wake(st, INT_MAX);
 			return 0;
 		}
-		if (v == running)
+		if (v == running) {
+			co_waits_on(co_self(), WAIT_ONCE, st);
 			addr_wait(st, running, -1, 0);
+		}
 	}
 }
 

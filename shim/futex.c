@@ -45,6 +45,7 @@ static long futex_wait(int *addr, int val, const struct timespec *t, int op)
 		return -1;
 	}
 	for (;;) {
+		co_waits_on(co_self(), WAIT_FUTEX, addr);
 		int r = addr_wait(addr, val, deadline, 1);
 		if (r == -ETIMEDOUT) {
 			errno = ETIMEDOUT;

@@ -12,6 +12,7 @@
 #include <limits.h>
 
 #include "sched/park.h"
+#include "sched/deadlock.h"
 #include "shim/shim.h"
 
 #define DONE 1
@@ -35,6 +36,7 @@ EXPORT int __cxa_guard_acquire(int64_t *guard)
 		    !__atomic_compare_exchange_n(g, &v, v | WAITING, 0, __ATOMIC_ACQ_REL,
 						 __ATOMIC_ACQUIRE))
 			continue;
+		co_waits_on(co_self(), WAIT_GUARD, g);
 		addr_wait(g, v | WAITING, -1, 0);
 	}
 }

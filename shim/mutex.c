@@ -71,7 +71,7 @@ int sync_self_id(void)
 {
 	struct co *self = co_self();
 	if (self)
-		return 0x40000000 | (int)(self->id & 0x3fffffff);
+		return CO_SYNC_ID | (int)(self->id & (CO_SYNC_ID - 1));
 	return (int)sys_gettid(); /* below 2^22: never a coroutine's */
 }
 
@@ -112,6 +112,7 @@ static int take(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 		deadline = deadline_at(clk, abs);
 	}
 	while (__atomic_exchange_n(lock, 2, __ATOMIC_ACQUIRE) != 0) {
+		co_waits_on(co_self(), WAIT_MUTEX, m);
 		if (addr_wait(lock, 2, deadline, 0) == -ETIMEDOUT &&
 		    __atomic_load_n(lock, __ATOMIC_RELAXED) != 0)
 			return ETIMEDOUT;

@@ -78,6 +78,7 @@ static int lock(pthread_rwlock_t *l, int write, clockid_t clk, const struct time
 		rc = write ? try_write(l) : try_read(l);
 		if (rc != EBUSY)
 			break;
+		co_waits_on(co_self(), WAIT_RWLOCK, l);
 		if (addr_wait(&r->seq, seq, deadline, 0) == -ETIMEDOUT) {
 			rc = write ? try_write(l) : try_read(l);
 			if (rc == EBUSY)
@@ -251,7 +252,9 @@ EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 		return PTHREAD_BARRIER_SERIAL_THREAD;
 	}
 	spin_unlock(&br->lock);
-	while (__atomic_load_n(&br->round, __ATOMIC_SEQ_CST) == round)
+	while (__atomic_load_n(&br->round, __ATOMIC_SEQ_CST) == round) {
+		co_waits_on(co_self(), WAIT_BARRIER, b);
 		addr_wait(&br->round, round, -1, 0);
+	}
 	return 0;
 }

@@ -58,6 +58,7 @@ static int sem_wait_core(sem_t *sem, clockid_t clk, const struct timespec *abs)
 	__atomic_add_fetch(&s->waiters, 1, __ATOMIC_SEQ_CST);
 	int rc = 0;
 	while (!try_take(s)) {
+		co_waits_on(co_self(), WAIT_SEM, sem);
 		int w = addr_wait(&s->value, 0, deadline, 1);
 		if (w == -ETIMEDOUT && !try_take(s)) {
 			rc = ETIMEDOUT;

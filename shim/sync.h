@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sched/deadlock.h"
+
 /* Who is asking, as stored in an owner field: coroutines and other threads
  * never collide. */
 int sync_self_id(void);

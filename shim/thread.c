@@ -113,6 +113,7 @@ static int join(struct co *self, struct co *c, void **ret, int64_t deadline, int
 					 __ATOMIC_SEQ_CST))
 		return EINVAL;
 	while (!__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
+		co_waits_on(self, WAIT_JOIN, c);
 		int r = co_park(PARK_JOIN, deadline);
 		if (r == -ETIMEDOUT && !__atomic_load_n(&c->exited, __ATOMIC_SEQ_CST)) {
 			__atomic_store_n(&c->joiner, NULL, __ATOMIC_SEQ_CST);
