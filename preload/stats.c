@@ -11,7 +11,6 @@
 void coexec_stats_print(void)
 {
 	unsigned long long created = 0, switches = 0, polls = 0, parks[PARK__COUNT] = { 0 };
-	unsigned peak = 0;
 	int n = 0;
 	for (int i = 0; i < WORKERS_MAX; i++) {
 		struct worker *w = workers[i];
@@ -21,14 +20,13 @@ void coexec_stats_print(void)
 		created += w->stats.created;
 		switches += w->stats.switches;
 		polls += w->stats.polls;
-		peak += w->stats.peak_live;
 		for (int k = 0; k < PARK__COUNT; k++)
 			parks[k] += w->stats.parks[k];
 	}
 	if (!n)
 		return;
 	coexec_say("stats: %d workers, %llu threads created as coroutines, peak %u live, "
-		   "%llu switches, %llu polls", n, created, peak, switches, polls);
+		   "%llu switches, %llu polls", n, created, co_peak_live, switches, polls);
 	char line[256];
 	int len = 0;
 	/* reasons that share a name (sync, pool) are counted as one */

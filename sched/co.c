@@ -4,7 +4,10 @@
  * A coroutine object carries a magic number and, in its third word, its own
  * address mixed with a constant: glibc's pthread_t has its plain address
  * there, so a real thread is never mistaken for one of ours. */
+#include <dlfcn.h>
 #include <netdb.h>
+#include <stdio.h>
+#include <string.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -76,15 +79,38 @@ int co_create(struct co **out, void *(*fn)(void *), void *arg, size_t stack_size
 	}
 	co_ctx_make(&co->ctx, top, co_entry, co);
 	co->state = CO_RUNNABLE;
-	unsigned live = __atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&co_live, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&w->nlive, 1, __ATOMIC_RELAXED);
+	unsigned live = __atomic_add_fetch(&co_live, 1, __ATOMIC_SEQ_CST);
 	self->stats.created++;
-	if (live > w->stats.peak_live)
-		w->stats.peak_live = live;
+	unsigned peak = __atomic_load_n(&co_peak_live, __ATOMIC_RELAXED);
+	while (live > peak && !__atomic_compare_exchange_n(&co_peak_live, &peak, live, 1,
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	LOG(LOG_SCHED, "create co%u on w%d fn %p stack %lu%s", co->id, w->id, (void *)fn,
 	    (unsigned long)co->stack.size, user_stack ? " (user)" : "");
 	*out = co;
 	return 0;
+}
+
+unsigned co_peak_live;
+
+void co_routine_name(const struct co *co, char *buf, size_t n)
+{
+	Dl_info di;
+	void *fn = (void *)co->fn;
+	if (co == co_main) {
+		snprintf(buf, n, "main()");
+	} else if (!fn || !dladdr(fn, &di) || !di.dli_fname) {
+		snprintf(buf, n, "%p", fn);
+	} else {
+		const char *file = strrchr(di.dli_fname, '/');
+		file = file ? file + 1 : di.dli_fname;
+		if (di.dli_sname)
+			snprintf(buf, n, "%s (%s)", di.dli_sname, file);
+		else
+			snprintf(buf, n, "%s+0x%lx", file,
+				 (unsigned long)((char *)fn - (char *)di.dli_fbase));
+	}
 }
 
 void co_start(struct co *co)

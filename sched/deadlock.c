@@ -1,5 +1,4 @@
 /* The deadlock report (see deadlock.h). */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -55,25 +54,10 @@ static void add_line(const char *s)
 	spin_unlock(&lines_lock);
 }
 
-/* "sym" or "file+0xoff" for a start routine, as a backtrace names it. */
-static void routine(char *buf, size_t n, void *fn)
-{
-	Dl_info di;
-	if (!dladdr(fn, &di) || !di.dli_fname) {
-		snprintf(buf, n, "%p", fn);
-		return;
-	}
-	const char *file = strrchr(di.dli_fname, '/');
-	file = file ? file + 1 : di.dli_fname;
-	if (di.dli_sname)
-		snprintf(buf, n, "%s (%s)", di.dli_sname, file);
-	else
-		snprintf(buf, n, "%s+0x%lx", file, (unsigned long)((char *)fn - (char *)di.dli_fbase));
-}
-
 static int describe(struct co *co, void *arg)
 {
 	char what[160], who[64], fn[128], line[400];
+	co_routine_name(co, fn, sizeof fn);
 	what[0] = who[0] = 0;
 	if (co->state != CO_PARKED) {
 		snprintf(what, sizeof what, "is not waiting");
@@ -97,7 +81,6 @@ static int describe(struct co *co, void *arg)
 	if (co == co_main) {
 		snprintf(line, sizeof line, "  co%u%s: main(): %s", co->id, name, what);
 	} else {
-		routine(fn, sizeof fn, (void *)co->fn);
 		snprintf(line, sizeof line, "  co%u%s: start routine %s, stack %lu KiB: %s", co->id,
 			 name, fn, (unsigned long)co->stack.size >> 10, what);
 	}

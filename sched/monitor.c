@@ -11,7 +11,6 @@
  * poll when it is awake, one system call when it is not). A stall is
  * reported once per coroutine and call site; every stall is counted for
  * the statistics. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -130,21 +129,21 @@ static void stall_seen(struct worker *w, struct look *l, int64_t ns)
 		return;
 	struct co *co = __atomic_load_n(&w->cur, __ATOMIC_ACQUIRE);
 	unsigned id = co ? co->id : 0;
-	void *fn = co ? (void *)co->fn : NULL;
 	unsigned long pc;
 	long nr = doing(w, l, &pc);
 	if (seen_before(id ? id : ~0u, pc))
 		return;
-	Dl_info di;
-	const char *sym = fn && dladdr(fn, &di) && di.dli_sname ? di.dli_sname : "";
+	char sym[128] = "?";
+	if (co)
+		co_routine_name(co, sym, sizeof sym);
 	unsigned long long ms = ns / 1000000;
 	if (nr >= 0)
-		LOG(LOG_STALL, "stall: co%u (start routine %p %s) has held worker %d for %llu ms "
+		LOG(LOG_STALL, "stall: co%u (start routine %s) has held worker %d for %llu ms "
 		    "while others wait to run there: in system call %ld (%s), which coexec does "
-		    "not park", id, fn, sym, w->id, ms, nr, sysname(nr));
+		    "not park", id, sym, w->id, ms, nr, sysname(nr));
 	else
-		LOG(LOG_STALL, "stall: co%u (start routine %p %s) has held worker %d for %llu ms "
-		    "while others wait to run there: %s", id, fn, sym, w->id, ms,
+		LOG(LOG_STALL, "stall: co%u (start routine %s) has held worker %d for %llu ms "
+		    "while others wait to run there: %s", id, sym, w->id, ms,
 		    nr == -1 ? "computing, without a call coexec sees" : "doing what /proc cannot say");
 }
 

@@ -363,7 +363,7 @@ struct worker *worker_adopt(int nworkers, int (*spawn)(void *(*)(void *), void *
 	co->sigmask = w->kmask;
 	sig_co_start(w, co);
 	w->nlive = 1;
-	w->stats.peak_live = 1;
+	co_peak_live = 1;
 	__atomic_add_fetch(&co_live, 1, __ATOMIC_RELAXED);
 	workers[0] = w;
 	nworkers_started = 1;

@@ -182,7 +182,6 @@ struct worker {
 				     one of its coroutines (shim/signal.c) */
 	struct {
 		unsigned long long created, switches, parks[PARK__COUNT], polls;
-		unsigned peak_live;
 	} stats;
 
 	/* While it waits in the poller it blocks only what every coroutine
@@ -320,8 +319,13 @@ int co_claim(struct co *co);
  * ended coroutine is freed on the spot. */
 int co_detach(struct co *co);
 
-/* Live coroutines in the process, all workers. */
+/* Live coroutines in the process, all workers, and the most at once. */
 extern int co_live;
+extern unsigned co_peak_live;
+
+/* A coroutine's start routine as a backtrace names it: "sym (file)", or
+ * "file+0xoffset" for a function the file does not export; "main()". */
+void co_routine_name(const struct co *co, char *buf, size_t n);
 
 /* May the running coroutine of w block its kernel thread for real? Yes when
  * it is the only live coroutine in the process and nothing is pending for
