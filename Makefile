@@ -81,7 +81,7 @@ $(B)/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h)
 $(B)/progs/uring_wait: PROG_LIBS = -luring
 $(B)/progs/aio_wait: PROG_LIBS = -laio
 
-$(B)/progs/%: tests/progs/%.cc
+$(B)/progs/%: tests/progs/%.cc $(wildcard tests/progs/*.h)
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -g -std=c++17 -Wall -o $@ $< -lpthread
 

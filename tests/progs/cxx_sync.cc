@@ -49,18 +49,7 @@
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-static const char *where = "main";
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    std::printf("%s: ", where);
-    std::vprintf(fmt, ap);
-    std::putchar('\n');
-    va_end(ap);
-}
+#include "cxx_harness.h"
 
 static int run_index()
 {
@@ -609,12 +598,7 @@ static void c_future()
     say("std::async result %d", a.get());
 }
 
-// ---- the harness --------------------------------------------------------
-
-struct tcase {
-    const char *name;
-    void (*fn)();
-};
+// ---- the cases (cxx_harness.h runs them) ---------------------------------
 
 static const tcase cases[] = {
     {"mutex", c_mutex},
@@ -631,37 +615,5 @@ static const tcase cases[] = {
 
 int main(int argc, char **argv)
 {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    if (argc == 2 && !std::strcmp(argv[1], "--list")) {
-        for (const auto &c : cases)
-            std::printf("%s\n", c.name);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        bool found = false;
-        for (const auto &c : cases)
-            found = found || !std::strcmp(c.name, argv[i]);
-        if (!found) {
-            std::fprintf(stderr, "usage: cxx_sync [--list | CASE...]\n");
-            std::fprintf(stderr, "cxx_sync: unknown case '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    for (const auto &c : cases) {
-        bool wanted = argc < 2;
-        for (int i = 1; i < argc; i++)
-            wanted = wanted || !std::strcmp(c.name, argv[i]);
-        if (!wanted)
-            continue;
-        std::printf("== %s\n", c.name);
-        where = "main";
-        c.fn();
-        std::thread t([&c] {
-            where = "thread";
-            c.fn();
-        });
-        t.join();
-        where = "main";
-    }
-    return 0;
+    return run_cases(cases, argc, argv, "cxx_sync");
 }

@@ -57,18 +57,7 @@
 #include <unistd.h>
 #include <vector>
 
-static const char *where = "main";
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    std::printf("%s: ", where);
-    std::vprintf(fmt, ap);
-    std::putchar('\n');
-    va_end(ap);
-}
+#include "cxx_harness.h"
 
 static void msleep(int ms) { usleep(ms * 1000); }
 
@@ -544,12 +533,7 @@ static void c_setxid()
     say("setgid %d, setuid %d, seteuid %d, setgroups %d", r[0], r[1], r[2], r[3]);
 }
 
-// ---- the harness --------------------------------------------------------
-
-struct tcase {
-    const char *name;
-    void (*fn)();
-};
+// ---- the cases (cxx_harness.h runs them) ---------------------------------
 
 static const tcase cases[] = {
     {"thread_vars", c_thread_vars},
@@ -570,37 +554,5 @@ static const tcase cases[] = {
 
 int main(int argc, char **argv)
 {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    if (argc == 2 && !std::strcmp(argv[1], "--list")) {
-        for (const auto &c : cases)
-            std::printf("%s\n", c.name);
-        return 0;
-    }
-    for (int i = 1; i < argc; i++) {
-        bool found = false;
-        for (const auto &c : cases)
-            found = found || !std::strcmp(c.name, argv[i]);
-        if (!found) {
-            std::fprintf(stderr, "usage: tls_cases [--list | CASE...]\n");
-            std::fprintf(stderr, "tls_cases: unknown case '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    for (const auto &c : cases) {
-        bool wanted = argc < 2;
-        for (int i = 1; i < argc; i++)
-            wanted = wanted || !std::strcmp(c.name, argv[i]);
-        if (!wanted)
-            continue;
-        std::printf("== %s\n", c.name);
-        where = "main";
-        c.fn();
-        std::thread t([&c] {
-            where = "thread";
-            c.fn();
-        });
-        t.join();
-        where = "main";
-    }
-    return 0;
+    return run_cases(cases, argc, argv, "tls_cases");
 }
