@@ -54,9 +54,9 @@ static void add_line(const char *s)
 	spin_unlock(&lines_lock);
 }
 
-static int describe(struct co *co, void *arg)
+static void describe_line(struct co *co, char *line, size_t n)
 {
-	char what[160], who[64], fn[128], line[400];
+	char what[160], who[64], fn[128];
 	co_routine_name(co, fn, sizeof fn);
 	what[0] = who[0] = 0;
 	if (co->state != CO_PARKED) {
@@ -78,21 +78,61 @@ static int describe(struct co *co, void *arg)
 	char name[24] = "";
 	if (co->name[0])
 		snprintf(name, sizeof name, " \"%s\"", co->name);
-	if (co == co_main) {
-		snprintf(line, sizeof line, "  co%u%s: main(): %s", co->id, name, what);
-	} else {
-		snprintf(line, sizeof line, "  co%u%s: start routine %s, stack %lu KiB: %s", co->id,
-			 name, fn, (unsigned long)co->stack.size >> 10, what);
-	}
+	if (co == co_main)
+		snprintf(line, n, "  co%u%s: main(): %s", co->id, name, what);
+	else
+		snprintf(line, n, "  co%u%s: start routine %s, stack %lu KiB: %s", co->id, name, fn,
+			 (unsigned long)co->stack.size >> 10, what);
+}
+
+static int describe(struct co *co, void *arg)
+{
+	char line[400];
+	describe_line(co, line, sizeof line);
 	add_line(line);
+	return 0;
+}
+
+/* Mutex waits of a second or more, for the partial check. */
+#define LOCK_WAIT_NS 1000000000LL
+#define NRECS 256
+static struct rec {
+	unsigned id, holder;
+	char line[400];
+} recs[NRECS];
+static int nrecs, ask_partial;
+
+static int lock_wait(struct co *co, void *arg)
+{
+	int64_t now = *(int64_t *)arg;
+	if (co->state != CO_PARKED || co->wait_kind != WAIT_MUTEX || co->heap_idx >= 0 ||
+	    now - co->wait_since < LOCK_WAIT_NS)
+		return 0;
+	int owner = ((const pthread_mutex_t *)co->wait_obj)->__data.__owner;
+	if (!(owner & CO_SYNC_ID))
+		return 0;
+	spin_lock(&lines_lock);
+	if (nrecs < NRECS) {
+		struct rec *r = &recs[nrecs++];
+		r->id = co->id;
+		r->holder = owner & (CO_SYNC_ID - 1);
+		describe_line(co, r->line, sizeof r->line);
+	}
+	spin_unlock(&lines_lock);
 	return 0;
 }
 
 void deadlock_describe(struct worker *w)
 {
 	unsigned asked = __atomic_load_n(&deadlock_asked, __ATOMIC_ACQUIRE);
-	if (!w->list_busy)
-		co_each_here(w, describe, NULL);
+	if (!w->list_busy) {
+		if (__atomic_load_n(&ask_partial, __ATOMIC_ACQUIRE)) {
+			int64_t now = now_ns();
+			co_each_here(w, lock_wait, &now);
+		} else {
+			co_each_here(w, describe, NULL);
+		}
+	}
 	__atomic_store_n(&w->deadlock_told, asked, __ATOMIC_RELEASE);
 }
 
@@ -133,8 +173,96 @@ static int kernel_timer_set(void)
 	return n > 0;
 }
 
+static unsigned partial_asked;   /* the request in flight, 0: none */
+static int64_t partial_at, next_look;
+static unsigned reported_cycles[64]; /* smallest member, for once only */
+static int ncycles;
+
+static struct rec *rec_of(unsigned id)
+{
+	for (int i = 0; i < nrecs; i++)
+		if (recs[i].id == id)
+			return &recs[i];
+	return NULL;
+}
+
+/* Follow waiter, holder, holder's holder...: a chain that comes back to
+ * its start is a cycle. Its smallest member reports it, once, the members
+ * in chain order. */
+static void find_cycles(void)
+{
+	for (int i = 0; i < nrecs; i++) {
+		struct rec *r = &recs[i], *x = rec_of(r->holder);
+		unsigned low = r->id;
+		for (int n = 0; x && x != r && n < nrecs; n++) {
+			low = x->id < low ? x->id : low;
+			x = rec_of(x->holder);
+		}
+		if (x != r || low != r->id)
+			continue;
+		int seen = 0;
+		for (int k = 0; k < ncycles; k++)
+			seen |= reported_cycles[k] == low;
+		if (seen)
+			continue;
+		if (ncycles < 64)
+			reported_cycles[ncycles++] = low;
+		coexec_say("threads in a cycle of lock waits: deadlock (other threads still run)");
+		do {
+			coexec_say("%s", x->line);
+			x = rec_of(x->holder);
+		} while (x != r);
+		if (deadlock_abort)
+			abort();
+	}
+}
+
+void deadlock_tick(int64_t now)
+{
+	struct worker_iter it = WORKER_ITER;
+	struct worker *w;
+	if (partial_asked) {
+		int all = 1;
+		while ((w = worker_next(&it)))
+			all &= __atomic_load_n(&w->deadlock_told, __ATOMIC_ACQUIRE) == partial_asked ||
+			       !__atomic_load_n(&w->stuck, __ATOMIC_RELAXED);
+		/* a worker busy computing answers late: look at what came */
+		if (!all && now - partial_at < 200000000)
+			return;
+		spin_lock(&lines_lock);
+		find_cycles();
+		spin_unlock(&lines_lock);
+		__atomic_store_n(&ask_partial, 0, __ATOMIC_RELEASE);
+		partial_asked = 0;
+		return;
+	}
+	if (now < next_look)
+		return;
+	next_look = now + LOCK_WAIT_NS;
+	int stuck = 0;
+	while ((w = worker_next(&it)))
+		stuck += __atomic_load_n(&w->stuck, __ATOMIC_RELAXED);
+	if (stuck < 2)
+		return;
+	nrecs = 0;
+	__atomic_store_n(&ask_partial, 1, __ATOMIC_RELEASE);
+	partial_asked = __atomic_add_fetch(&deadlock_asked, 1, __ATOMIC_ACQ_REL);
+	partial_at = now;
+	struct worker_iter kt = WORKER_ITER;
+	while ((w = worker_next(&kt)))
+		if (__atomic_load_n(&w->in_poll, __ATOMIC_RELAXED) &&
+		    __atomic_load_n(&w->stuck, __ATOMIC_RELAXED))
+			worker_kick(w); /* a worker with nobody stuck need not answer */
+}
+
 void deadlock_check(void)
 {
+	/* a partial look in flight ends first (its workers were kicked) */
+	struct timespec ms = { 0, 1000000 };
+	for (int i = 0; partial_asked && i < 300; i++) {
+		SYS(SYS_nanosleep, &ms, 0, 0);
+		deadlock_tick(now_ns());
+	}
 	unsigned long long sw = all_stuck();
 	if (sw == ~0ull || sw == reported_at || kernel_timer_set())
 		return;
@@ -149,7 +277,6 @@ void deadlock_check(void)
 	struct worker *w;
 	while ((w = worker_next(&it)))
 		worker_kick(w);
-	struct timespec ms = { 0, 1000000 };
 	for (int i = 0; i < 1000; i++) {
 		int all = 1;
 		struct worker_iter jt = WORKER_ITER;

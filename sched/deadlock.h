@@ -11,9 +11,17 @@
  * coroutines, and prints the report. Descriptor waits, sleeps, pool calls
  * and signal waits can end from outside, so they never count; nor is a
  * report made while the kernel keeps a timer for the process (alarm,
- * setitimer, timer_create), whose signal handler might end a wait. */
+ * setitimer, timer_create), whose signal handler might end a wait.
+ *
+ * A partial deadlock, a cycle of mutex waits while other threads still
+ * run: once a second, while some coroutines are stuck, the monitor asks
+ * the workers for their mutex waits of a second or more without a
+ * deadline, with each mutex's holder; a waiter, holder, holder's holder
+ * ... chain that comes back to the waiter is reported once. */
 #ifndef SCHED_DEADLOCK_H
 #define SCHED_DEADLOCK_H
+
+#include <time.h>
 
 #include "sched/worker.h"
 
@@ -26,12 +34,18 @@ enum wait_kind {
  * this bit and its number; a kernel thread writes its tid, below it. */
 #define CO_SYNC_ID 0x40000000
 
-/* Before a sync wait: what co waits on (shown in the report). */
+/* Before a sync wait: what co waits on (shown in the report), and since
+ * when, for a mutex (a lock wait that has lasted, sched/deadlock.c). */
 static inline void co_waits_on(struct co *co, enum wait_kind kind, const void *obj)
 {
 	if (co) {
 		co->wait_kind = kind;
 		co->wait_obj = obj;
+		if (kind == WAIT_MUTEX) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO, about 5 ns */
+			co->wait_since = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+		}
 	}
 }
 
@@ -40,6 +54,9 @@ extern int deadlock_abort;
 
 /* The monitor, every worker in its poller: a report if it is time. */
 void deadlock_check(void);
+/* The monitor, at each look (now: monotonic ns): partial deadlocks, a
+ * cycle of mutex waits of a second or more while other threads run. */
+void deadlock_tick(int64_t now);
 
 /* Workers: describe your coroutines when asked (checked each pass). */
 extern unsigned deadlock_asked;

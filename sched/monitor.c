@@ -227,6 +227,7 @@ static void *monitor_main(void *arg)
 				stall_seen(w, l, now - l->since);
 			}
 		}
+		deadlock_tick(now);
 		if (!busy) {
 			deadlock_check();
 			sleep_if_idle();

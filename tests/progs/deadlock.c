@@ -12,7 +12,10 @@
  *   reader      a thread reads a pipe nobody writes; main joins it (a hang,
  *               but one a descriptor can end: not reported)
  *   alarm       a thread waits in sem_wait for the sem_post of a SIGALRM
- *               handler (alarm(1)): no deadlock, exits 0 */
+ *               handler (alarm(1)): no deadlock, exits 0
+ *   partial     the abba pair, while a third thread ticks 25 times, 100 ms
+ *               apart; main joins the ticker and exits 0 (the pair stays
+ *               stuck: a partial deadlock) */
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -150,12 +153,35 @@ static void c_alarm(void)
     printf("woken by the alarm's handler: no deadlock\n");
 }
 
+static void *ticker(void *x)
+{
+    for (int i = 0; i < 25; i++) {
+        usleep(100000);
+        printf("tick %d\n", i);
+        fflush(stdout);
+    }
+    return NULL;
+}
+
+static void c_partial(void)
+{
+    pthread_t a, b, t;
+    printf("m1 %p m2 %p\n", (void *)&m1, (void *)&m2);
+    fflush(stdout);
+    pthread_barrier_init(&bar, NULL, 2);
+    pthread_create(&t, NULL, ticker, NULL);
+    pthread_create(&a, NULL, ab, &m1);
+    pthread_create(&b, NULL, ab, NULL);
+    pthread_join(t, NULL);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } cases[] = {
     {"abba", c_abba}, {"ring", c_ring}, {"cond", c_cond}, {"sleeper", c_sleeper}, {"reader", c_reader},
     {"alarm", c_alarm},
+    {"partial", c_partial},
 };
 
 int main(int argc, char **argv)
