@@ -11,7 +11,7 @@
 #include "sched/sys.h"
 
 int deadlock_abort;
-unsigned deadlock_asked;
+unsigned deadlock_asked, deadlock_epoch;
 
 static int lines_lock;
 static char *lines;               /* the workers' descriptions */
@@ -93,7 +93,7 @@ static int describe(struct co *co, void *arg)
 	return 0;
 }
 
-/* Mutex waits of a second or more, for the partial check. */
+/* Mutex waits of a second or more (by the epoch), for the partial check. */
 #define LOCK_WAIT_NS 1000000000LL
 #define NRECS 256
 static struct rec {
@@ -104,9 +104,10 @@ static int nrecs, ask_partial;
 
 static int lock_wait(struct co *co, void *arg)
 {
-	int64_t now = *(int64_t *)arg;
+	/* begun two of the monitor's seconds ago: a second or more */
+	unsigned epoch = *(unsigned *)arg;
 	if (co->state != CO_PARKED || co->wait_kind != WAIT_MUTEX || co->heap_idx >= 0 ||
-	    now - co->wait_since < LOCK_WAIT_NS)
+	    epoch - co->wait_since < 2)
 		return 0;
 	int owner = ((const pthread_mutex_t *)co->wait_obj)->__data.__owner;
 	if (!(owner & CO_SYNC_ID))
@@ -127,8 +128,8 @@ void deadlock_describe(struct worker *w)
 	unsigned asked = __atomic_load_n(&deadlock_asked, __ATOMIC_ACQUIRE);
 	if (!w->list_busy) {
 		if (__atomic_load_n(&ask_partial, __ATOMIC_ACQUIRE)) {
-			int64_t now = now_ns();
-			co_each_here(w, lock_wait, &now);
+			unsigned epoch = __atomic_load_n(&deadlock_epoch, __ATOMIC_RELAXED);
+			co_each_here(w, lock_wait, &epoch);
 		} else {
 			co_each_here(w, describe, NULL);
 		}
@@ -239,6 +240,7 @@ void deadlock_tick(int64_t now)
 	if (now < next_look)
 		return;
 	next_look = now + LOCK_WAIT_NS;
+	__atomic_add_fetch(&deadlock_epoch, 1, __ATOMIC_RELAXED);
 	int stuck = 0;
 	while ((w = worker_next(&it)))
 		stuck += __atomic_load_n(&w->stuck, __ATOMIC_RELAXED);

@@ -21,8 +21,6 @@
 #ifndef SCHED_DEADLOCK_H
 #define SCHED_DEADLOCK_H
 
-#include <time.h>
-
 #include "sched/worker.h"
 
 enum wait_kind {
@@ -34,18 +32,18 @@ enum wait_kind {
  * this bit and its number; a kernel thread writes its tid, below it. */
 #define CO_SYNC_ID 0x40000000
 
+/* The monitor's seconds, counted while it looks (for how long a lock
+ * wait has lasted, without a clock read per wait). */
+extern unsigned deadlock_epoch;
+
 /* Before a sync wait: what co waits on (shown in the report), and since
- * when, for a mutex (a lock wait that has lasted, sched/deadlock.c). */
+ * when. */
 static inline void co_waits_on(struct co *co, enum wait_kind kind, const void *obj)
 {
 	if (co) {
 		co->wait_kind = kind;
 		co->wait_obj = obj;
-		if (kind == WAIT_MUTEX) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO, about 5 ns */
-			co->wait_since = ts.tv_sec * 1000000000LL + ts.tv_nsec;
-		}
+		co->wait_since = __atomic_load_n(&deadlock_epoch, __ATOMIC_RELAXED);
 	}
 }
 

@@ -76,7 +76,7 @@ struct co {
 	enum park_reason reason;
 	unsigned char wait_kind;  /* what a sync wait waits on (sched/deadlock.h) */
 	const void *wait_obj;
-	int64_t wait_since;       /* ... since (coarse monotonic ns) */
+	unsigned wait_since;      /* ... since (deadlock_epoch) */
 	int saved_errno;
 	int timed_out;
 	int intr_sig;             /* signal that interrupts the current park */
