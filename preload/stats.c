@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "preload/log.h"
+#include "sched/deadlock.h"
 #include "sched/monitor.h"
 #include "sched/pool.h"
 #include "shim/blocking.h"
@@ -75,4 +76,7 @@ void coexec_stats_print(void)
 	if (stall_count)
 		coexec_say("stats: stalls: %llu (a worker held for %d ms or more; longest %llu ms)",
 			   stall_count, stall_ms, stall_longest_ms);
+	if (deadlock_reports)
+		coexec_say("stats: deadlocks: %u reported (%u of them lock cycles while other threads ran)",
+			   deadlock_reports, deadlock_partials);
 }

@@ -11,7 +11,7 @@
 #include "sched/sys.h"
 
 int deadlock_abort;
-unsigned deadlock_asked, deadlock_epoch;
+unsigned deadlock_asked, deadlock_epoch, deadlock_reports, deadlock_partials;
 
 static int lines_lock;
 static char *lines;               /* the workers' descriptions */
@@ -208,6 +208,8 @@ static void find_cycles(void)
 			continue;
 		if (ncycles < 64)
 			reported_cycles[ncycles++] = low;
+		deadlock_reports++;
+		deadlock_partials++;
 		coexec_say("threads in a cycle of lock waits: deadlock (other threads still run)");
 		do {
 			coexec_say("%s", x->line);
@@ -289,6 +291,7 @@ void deadlock_check(void)
 		SYS(SYS_nanosleep, &ms, 0, 0);
 	}
 	spin_lock(&lines_lock);
+	deadlock_reports++;
 	coexec_say("all threads are asleep: deadlock");
 	for (char *l = lines, *nl; l && *l; l = nl + 1) {
 		nl = strchr(l, '\n');

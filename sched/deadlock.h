@@ -49,6 +49,8 @@ static inline void co_waits_on(struct co *co, enum wait_kind kind, const void *o
 
 /* COEXEC_DEADLOCK=abort: abort after the report (0: keep waiting). */
 extern int deadlock_abort;
+/* Reports made, and how many of them were partial (--stats). */
+extern unsigned deadlock_reports, deadlock_partials;
 
 /* The monitor, every worker in its poller: a report if it is time. */
 void deadlock_check(void);

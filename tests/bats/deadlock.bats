@@ -83,7 +83,7 @@ dl_case() {
     d="$BATS_TEST_TMPDIR/partial"
     mkdir -p "$d"
     rc=0
-    timeout 20 "$COEXEC" "$p" partial >"$d/out" 2>"$d/err" || rc=$?
+    COEXEC_STATS=1 timeout 20 "$COEXEC" "$p" partial >"$d/out" 2>"$d/err" || rc=$?
     cat "$d/err"
     [ "$rc" -eq 0 ]
     # the same ticks (the first line, addresses, differs from run to run)
@@ -92,6 +92,7 @@ dl_case() {
     [ "$(grep -c '^coexec: threads in a cycle of lock waits: deadlock (other threads still run)$' <<<"$err")" -eq 1 ]
     [ "$(grep -c 'waits on mutex 0x[0-9a-f]*, held by co' <<<"$err")" -eq 2 ]
     ! grep -q 'all threads are asleep' <<<"$err"
+    grep -q '^coexec: stats: deadlocks: 1 reported (1 of them lock cycles while other threads ran)$' <<<"$err"
     read -r _ m1 _ m2 < "$d/out"
     grep -q "waits on mutex $m1, held by co" <<<"$err"
     grep -q "waits on mutex $m2, held by co" <<<"$err"

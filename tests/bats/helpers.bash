@@ -106,6 +106,9 @@ describe_rc() {
 #   stalls                                stalls the monitor counted, from
 #     coexec: stats: stalls: 2 (a worker held for 20 ms or more; longest 301 ms)
 #                                         (absent when there were none)
+#   deadlocks                             deadlock reports, from
+#     coexec: stats: deadlocks: 1 reported (1 of them lock cycles while other threads ran)
+#                                         (absent when there were none)
 #   pool.FUNC                             calls of FUNC (a libc function
 #                                         name) run on the blocking-call
 #                                         pool, from the line
@@ -121,7 +124,7 @@ describe_rc() {
 #
 # compare_case adds created>=1 (every case runs on a thread of its own).
 STATS_ALWAYS="workers>=1 peak>=1"
-STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open ipc signal pooljobs poolthreads stalls"
+STATS_NAMES="workers created peak switches polls parks yield read write connect accept poll sleep join sync pool lock child file open ipc signal pooljobs poolthreads stalls deadlocks"
 
 # stats_env LOG: sets STATS_ENV, the words that go before "$COEXEC" so that
 # the run writes its statistics to LOG (removed first).
@@ -198,6 +201,10 @@ check_stats() {
         }
         /^coexec: stats: stalls: [0-9]+ \(a worker held for [0-9]+ ms or more; longest [0-9]+ ms\)$/ {
             put("stalls", $4)
+            next
+        }
+        /^coexec: stats: deadlocks: [0-9]+ reported \([0-9]+ of them lock cycles while other threads ran\)$/ {
+            put("deadlocks", $4)
             next
         }
         /^coexec: stats: pool calls: [a-z_][a-z0-9_]* [0-9]+(, [a-z_][a-z0-9_]* [0-9]+)*$/ {
