@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "sched/sys.h"
+
 struct co;
 struct worker;
 
@@ -58,9 +60,7 @@ static inline void tls_load(void *tp)
 	if (__builtin_expect(tls_fsgsbase, 1))
 		__asm__ volatile("wrfsbase %0" : : "r"(tp) : "memory");
 	else
-		__asm__ volatile("syscall"
-				 : : "a"(158 /* arch_prctl */), "D"(0x1002 /* ARCH_SET_FS */), "S"(tp)
-				 : "rcx", "r11", "memory");
+		SYS(SYS_arch_prctl, 0x1002 /* ARCH_SET_FS */, tp, 0);
 }
 
 /* After a kernel thread was started: glibc installs its SIGSETXID handler

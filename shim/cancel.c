@@ -14,19 +14,12 @@
  * pthread_exit value). Asynchronous cancellation is treated as deferred. */
 #include "shim/shim.h"
 
-static void unwind_next(struct co *self) __attribute__((noreturn));
-
-static void unwind_next(struct co *self)
-{
-	unwind_frames(self);
-}
-
 void co_unwind_exit(struct co *self, void *value)
 {
 	self->exit_value = value;
 	self->unwinding = 1;
 	self->cancel_disabled = 1; /* as glibc: no second cancellation while unwinding */
-	unwind_next(self);
+	unwind_frames(self);
 }
 
 void cancel_push(struct co *self, __pthread_unwind_buf_t *buf)
@@ -42,7 +35,7 @@ void cancel_pop(struct co *self, __pthread_unwind_buf_t *buf)
 
 void cancel_continue(struct co *self)
 {
-	unwind_next(self);
+	unwind_frames(self);
 }
 
 void cancel_act(struct co *self)
@@ -177,5 +170,5 @@ EXPORT void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
 	struct co *self = co_self();
 	if (!self)
 		REAL_FN(__pthread_unwind_next)(buf);
-	unwind_next(self);
+	unwind_frames(self);
 }
